@@ -1,0 +1,2 @@
+"""storyreel: song + storyboard -> AI music video."""
+__version__ = "0.1.0"

@@ -1,0 +1,237 @@
+"""The edit as an OpenTimelineIO timeline an editor can open, and a contact sheet of the shots.
+
+`write_otio` lays the plan out as a timeline: one video clip per shot (named
+"shot 01", ... numbered from 1 like the contact sheet), cut at the plan's
+exact output frames, with the shot's transition as an OTIO Transition
+(SMPTE_Dissolve for crossfade, Custom for zoom_through) whose in/out offsets
+are the frames it extends before/after the cut (the same clamped overlaps the
+renderer used), section markers on the video track, and the song on an audio
+track. Clips reference the rendered MP4 (each clip's source range is its span
+of the finished video, so transitions have real handles) or, when given,
+per-shot files (each holding exactly that shot at the output fps).
+
+Both writers are atomic: a temporary file in the destination folder, renamed
+into place when complete.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import secrets
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import opentimelineio as otio
+from PIL import Image, ImageDraw, ImageFont
+
+from .edit import transition_overlaps
+from .errors import StoryreelError
+from .plan import ShotPlan
+
+RT = otio.opentime.RationalTime
+TR = otio.opentime.TimeRange
+MARKER_COLORS = ("RED", "ORANGE", "YELLOW", "GREEN", "CYAN", "BLUE", "PURPLE", "MAGENTA", "PINK")
+OTIO_TRANSITION = {
+    "crossfade": otio.schema.TransitionTypes.SMPTE_Dissolve,
+    "zoom_through": otio.schema.TransitionTypes.Custom,
+}
+
+
+def _atomic_write(path: str | os.PathLike, data: bytes) -> Path:
+    """Write bytes to a temporary file next to `path`, then rename it into place; StoryreelError if unwritable."""
+    path = Path(path)
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.part"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException as e:
+        _remove(tmp)
+        if isinstance(e, OSError):
+            raise StoryreelError(f"cannot write the file ({e.strerror or e})", file=str(path)) from None
+        raise
+    return path
+
+
+def _remove(path: Path) -> None:
+    """Delete a temporary file if it exists (ignoring a folder that was never a folder)."""
+    try:
+        path.unlink()
+    except OSError:
+        pass
+
+
+def _url(path: str) -> str:
+    """A file:// URL for a local path (OTIO target_url)."""
+    return Path(path).resolve().as_uri()
+
+
+def _frames(n: int, fps: float) -> RT:
+    return RT(n, fps)
+
+
+def _shot_clip(plan: ShotPlan, i: int, media_path: str, shot_media: list[str] | None) -> otio.schema.Clip:
+    """One video clip: the shot's frames of the finished video (or its own file), with its plan data."""
+    shot, fps = plan.shots[i], plan.fps
+    if shot_media is None:
+        ref = otio.schema.ExternalReference(
+            target_url=_url(media_path), available_range=TR(_frames(0, fps), _frames(plan.frames, fps))
+        )
+        source = TR(_frames(shot.start_frame, fps), _frames(shot.frames, fps))
+    else:
+        ref = otio.schema.ExternalReference(
+            target_url=_url(shot_media[i]), available_range=TR(_frames(0, fps), _frames(shot.frames, fps))
+        )
+        source = TR(_frames(0, fps), _frames(shot.frames, fps))
+    meta = {
+        "index": shot.index,
+        "prompt": shot.prompt,
+        "text": shot.text,
+        "seed": shot.seed,
+        "section": shot.section,
+        "bars": shot.bars,
+        "start_bar": shot.start_bar,
+        "era": shot.era,
+        "model": shot.model,
+        "camera": asdict(shot.camera),
+        "transition": asdict(shot.transition),
+        "timeline_frames": [shot.start_frame, shot.end_frame],
+    }
+    return otio.schema.Clip(
+        name=f"shot {i + 1:02d}", media_reference=ref, source_range=source, metadata={"storyreel": meta}
+    )
+
+
+def _section_markers(plan: ShotPlan) -> list[otio.schema.Marker]:
+    """One marker per run of consecutive shots in the same section, spanning the run."""
+    markers, colours = [], {}
+    i = 0
+    while i < len(plan.shots):
+        j = i
+        while j + 1 < len(plan.shots) and plan.shots[j + 1].section == plan.shots[i].section:
+            j += 1
+        label = plan.shots[i].section
+        colours.setdefault(label, MARKER_COLORS[len(colours) % len(MARKER_COLORS)])
+        start, end = plan.shots[i].start_frame, plan.shots[j].end_frame
+        markers.append(
+            otio.schema.Marker(
+                name=label,
+                marked_range=TR(_frames(start, plan.fps), _frames(end - start, plan.fps)),
+                color=colours[label],
+            )
+        )
+        i = j + 1
+    return markers
+
+
+def build_timeline(plan: ShotPlan, media_path: str, shot_media: list[str] | None = None) -> otio.schema.Timeline:
+    """The plan as an OTIO Timeline (see module docstring)."""
+    if shot_media is not None and len(shot_media) != len(plan.shots):
+        raise ValueError(f"{len(shot_media)} shot media files for {len(plan.shots)} shots")
+    fps = plan.fps
+    tl = otio.schema.Timeline(name=plan.title, global_start_time=RT(0, fps))
+    tl.metadata["storyreel"] = {
+        "model": plan.model,
+        "seed": plan.seed,
+        "fps": plan.fps,
+        "width": plan.width,
+        "height": plan.height,
+        "frames": plan.frames,
+        "song": plan.song,
+        "storyboard_hash": plan.storyboard_hash,
+    }
+    video = otio.schema.Track(name="video", kind=otio.schema.TrackKind.Video)
+    for i, ov in enumerate(transition_overlaps(plan)):
+        if ov.kind != "cut":
+            video.append(
+                otio.schema.Transition(
+                    name=ov.kind,
+                    transition_type=OTIO_TRANSITION[ov.kind],
+                    in_offset=_frames(ov.pre, fps),
+                    out_offset=_frames(ov.post, fps),
+                    metadata={"storyreel": {"kind": ov.kind, "beats": plan.shots[i].transition.beats}},
+                )
+            )
+        video.append(_shot_clip(plan, i, media_path, shot_media))
+    video.markers.extend(_section_markers(plan))
+    audio = otio.schema.Track(name="song", kind=otio.schema.TrackKind.Audio)
+    song_ref = otio.schema.ExternalReference(target_url=_url(plan.song))
+    audio.append(
+        otio.schema.Clip(
+            name=Path(plan.song).name,
+            media_reference=song_ref,
+            source_range=TR(_frames(0, fps), _frames(plan.frames, fps)),
+        )
+    )
+    tl.tracks.extend([video, audio])
+    return tl
+
+
+def write_otio(
+    plan: ShotPlan, out_path: str | os.PathLike, media_path: str, shot_media: list[str] | None = None
+) -> Path:
+    """Write the plan's edit as an .otio file (atomic). media_path is the rendered MP4."""
+    text = otio.adapters.write_to_string(build_timeline(plan, media_path, shot_media), "otio_json")
+    return _atomic_write(out_path, text.encode("utf-8"))
+
+
+# ---------------------------------------------------------------- contact sheet
+
+
+def _font(size: int) -> ImageFont.ImageFont:
+    """Pillow's built-in font at `size` (scalable since Pillow 10.1; bitmap fallback before)."""
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:
+        return ImageFont.load_default()
+
+
+def timecode(seconds: float) -> str:
+    """Seconds as mm:ss.s (rounded to tenths first, so 599.99 is 10:00.0)."""
+    tenths = int(round(max(0.0, seconds) * 10))
+    m, t = divmod(tenths, 600)
+    return f"{m:02d}:{t // 10:02d}.{t % 10}"
+
+
+def contact_sheet(
+    thumbs: list[np.ndarray], plan: ShotPlan, out_png: str | os.PathLike, cols: int = 8, thumb_width: int = 240
+) -> Path:
+    """A PNG grid of one thumbnail (H, W, 3) uint8 per shot, numbered and labelled with start time; title on top."""
+    if len(thumbs) != len(plan.shots):
+        raise ValueError(f"{len(thumbs)} thumbnails for {len(plan.shots)} shots")
+    tw = thumb_width
+    th = max(1, round(tw * plan.height / plan.width))
+    pad, label_h, title_h = 8, 22, 44
+    cols = max(1, min(cols, len(thumbs)))
+    rows = -(-len(thumbs) // cols)
+    sheet = Image.new("RGB", (pad + cols * (tw + pad), title_h + rows * (th + label_h + pad) + pad), (18, 18, 20))
+    draw = ImageDraw.Draw(sheet)
+    title = f"{plan.title}  ·  {len(plan.shots)} shots  ·  {timecode(plan.duration)}  ·  {plan.model}"
+    draw.text((pad, 12), title, fill=(240, 240, 240), font=_font(20))
+    small = _font(14)
+    for i, (thumb, shot) in enumerate(zip(thumbs, plan.shots)):
+        r, c = divmod(i, cols)
+        x, y = pad + c * (tw + pad), title_h + r * (th + label_h + pad)
+        img = (
+            Image.fromarray(np.ascontiguousarray(thumb[..., :3]))
+            .convert("RGB")
+            .resize((tw, th), Image.Resampling.BICUBIC)
+        )
+        sheet.paste(img, (x, y))
+        num = f"{i + 1:02d}"
+        box = draw.textbbox((x + 4, y + 3), num, font=small)
+        draw.rectangle((box[0] - 3, box[1] - 2, box[2] + 3, box[3] + 2), fill=(0, 0, 0))
+        draw.text((x + 4, y + 3), num, fill=(255, 255, 255), font=small)
+        label = f"{timecode(shot.start)}  {shot.section}".rstrip()
+        draw.text((x, y + th + 3), label, fill=(200, 200, 200), font=small)
+    return _atomic_write_image(sheet, out_png)
+
+
+def _atomic_write_image(img: Image.Image, out_png: str | os.PathLike) -> Path:
+    """Encode `img` as PNG in memory and write it atomically."""
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", optimize=False)
+    return _atomic_write(out_png, buf.getvalue())

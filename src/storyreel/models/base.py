@@ -1,0 +1,90 @@
+"""The generator interface every backend implements, and the plain data it speaks.
+
+The rest of storyreel never knows which model it talks to: it builds a
+GenerationRequest, calls `generate`, and gets a Clip back. Backends adapt sizes
+and frame counts to their own grids explicitly and report what they did in
+`Clip.info`; they never silently change what was asked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+CAPABILITIES = frozenset({"t2v", "i2v", "extend", "connect", "v2v"})
+
+
+@dataclass(frozen=True)
+class NativeFormat:
+    """What a backend generates natively: fps, frames per generation, size grid and frame-count rule."""
+
+    fps: float
+    frames: int  # frames in one native generation
+    height: int
+    width: int
+    size_multiple: int = 8  # height and width must be multiples of this
+    frame_rule: tuple[int, int] = (1, 0)  # valid counts are a*k + b (e.g. (4, 1) for 4k+1)
+
+    def valid_frames(self, n: int) -> int:
+        """The smallest valid frame count >= n."""
+        a, b = self.frame_rule
+        k = max(0, -(-(n - b) // a))
+        return a * k + b
+
+
+@dataclass
+class GenerationRequest:
+    """Everything that determines one generation. Frames are uint8 (T, H, W, 3)."""
+
+    prompt: str
+    seed: int = 0
+    height: int = 48
+    width: int = 80
+    frames: int = 16
+    negative_prompt: str = ""
+    steps: int | None = None  # sampler steps; None = backend default
+    guidance: float | None = None
+    first_frames: np.ndarray | None = None  # continue from these (image-to-video / extension)
+    last_frames: np.ndarray | None = None  # land on these (connecting, loops)
+    video: np.ndarray | None = None  # restyle this (video-to-video)
+    strength: float = 0.6  # how much of `video` to re-generate, 0..1
+    reference_image: np.ndarray | None = None  # a character reference, for backends that take one
+
+    def conditioning_summary(self) -> dict:
+        """Which kinds of conditioning this request carries (for plans and logs)."""
+        return {
+            "first_frames": 0 if self.first_frames is None else int(len(self.first_frames)),
+            "last_frames": 0 if self.last_frames is None else int(len(self.last_frames)),
+            "video": self.video is not None,
+        }
+
+
+@dataclass
+class Clip:
+    """Generated frames (T, H, W, 3) uint8 at `fps`, with the request that made them."""
+
+    frames: np.ndarray
+    fps: float
+    request: GenerationRequest | None = None
+    info: dict = field(default_factory=dict)  # what the backend actually generated (grid adaptation etc.)
+
+    @property
+    def duration(self) -> float:
+        return len(self.frames) / self.fps
+
+
+@runtime_checkable
+class VideoModel(Protocol):
+    """A text-to-video generator."""
+
+    name: str
+    capabilities: frozenset[str]
+    native: NativeFormat
+
+    def generate(self, req: GenerationRequest, progress=None) -> Clip: ...
+
+    def identity(self) -> str:
+        """A string that changes whenever the weights change (part of cache keys)."""
+        ...

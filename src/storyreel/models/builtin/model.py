@@ -1,0 +1,117 @@
+"""The built-in text-to-video model behind the VideoModel interface.
+
+Text -> MiniLM embeddings -> guided rectified-flow sampling of the transformer
+in the frame autoencoder's latent space -> decoded frames. Conditioning frames
+(first, last, or a whole video to restyle) are encoded with the same
+autoencoder and given to the transformer through its frame mask.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ...errors import StoryreelError
+from ..base import Clip, GenerationRequest, NativeFormat
+from . import text as text_mod
+from .flow import Conditioning, sample
+from .weights import WEIGHTS_DIR, WeightsMissing, load_autoencoder, load_dit, weights_identity
+
+NATIVE_SIZES = {"16:9": (48, 80), "1:1": (48, 48), "9:16": (80, 48)}
+
+
+def native_size_for(width: int, height: int) -> tuple[int, int]:
+    """The trained (height, width) closest in aspect ratio to an output size."""
+    aspect = width / height
+    best = min(NATIVE_SIZES.values(), key=lambda hw: abs(np.log((hw[1] / hw[0]) / aspect)))
+    return best
+
+
+class BuiltinModel:
+    """storyreel's own small spacetime-patch diffusion transformer."""
+
+    name = "builtin"
+    capabilities = frozenset({"t2v", "i2v", "extend", "connect", "v2v"})
+    native = NativeFormat(fps=8.0, frames=16, height=48, width=80, size_multiple=16, frame_rule=(2, 0))
+    default_steps = 12
+    default_guidance = 4.0
+
+    def __init__(self, weights_dir: Path = WEIGHTS_DIR, threads: int | None = None) -> None:
+        self.weights_dir = Path(weights_dir)
+        self.threads = threads
+
+    @cached_property
+    def _components(self):
+        try:
+            return load_autoencoder(self.weights_dir), load_dit(self.weights_dir)
+        except WeightsMissing as e:
+            raise StoryreelError(str(e)) from None
+
+    def identity(self) -> str:
+        return f"builtin:{weights_identity(self.weights_dir)}"
+
+    def check_request(self, req: GenerationRequest) -> None:
+        """Refuse what the model cannot do, precisely, before any work."""
+        m = self.native.size_multiple
+        if req.height % m or req.width % m:
+            raise StoryreelError(f"builtin model needs height and width divisible by {m}, got {req.width}x{req.height}")
+        if req.frames % 2 or req.frames < 2:
+            raise StoryreelError(f"builtin model needs an even frame count >= 2, got {req.frames}")
+        for name, frames in (("first_frames", req.first_frames), ("last_frames", req.last_frames), ("video", req.video)):
+            if frames is not None and frames.shape[1:3] != (req.height, req.width):
+                raise StoryreelError(f"{name} are {frames.shape[2]}x{frames.shape[1]}, request is {req.width}x{req.height}")
+        if req.video is not None and len(req.video) != req.frames:
+            raise StoryreelError(f"video to restyle has {len(req.video)} frames, request asks for {req.frames}")
+
+    @torch.no_grad()
+    def generate(self, req: GenerationRequest, progress=None) -> Clip:
+        self.check_request(req)
+        ae, dit = self._components
+        if self.threads:
+            torch.set_num_threads(self.threads)
+        t0 = time.perf_counter()
+        h, w = req.height // ae.cfg.downsample, req.width // ae.cfg.downsample
+        gen = torch.Generator().manual_seed(int(req.seed) & 0x7FFFFFFFFFFFFFFF)
+        noise = torch.randn(1, ae.cfg.latent, req.frames, h, w, generator=gen)  # (1, C, T, h, w)
+        emb = text_mod.encode([req.prompt])
+        cond = self._conditioning(ae, req, noise)
+        x_start, start_t = None, 1.0
+        if req.video is not None:
+            x_start = ae.encode_video(torch.from_numpy(np.ascontiguousarray(req.video))[None])
+            start_t = float(np.clip(req.strength, 0.0, 1.0))
+        latents = sample(
+            dit, noise, emb.tokens, emb.mask, emb.pooled, cond,
+            steps=req.steps or self.default_steps,
+            guidance=self.default_guidance if req.guidance is None else req.guidance,
+            start_t=start_t, x_start=x_start, callback=progress,
+        )
+        frames = ae.decode_video(latents)[0].numpy()  # (T, H, W, 3) uint8
+        info = {
+            "model": self.name,
+            "native_size": [req.width, req.height],
+            "frames": req.frames,
+            "fps": self.native.fps,
+            "seconds": round(time.perf_counter() - t0, 3),
+            **req.conditioning_summary(),
+        }
+        return Clip(frames, self.native.fps, req, info)
+
+    def _conditioning(self, ae, req: GenerationRequest, noise: torch.Tensor) -> Conditioning | None:
+        if req.first_frames is None and req.last_frames is None:
+            return None
+        cond = Conditioning.none_like(noise)
+        for frames, at_end in ((req.first_frames, False), (req.last_frames, True)):
+            if frames is None:
+                continue
+            k = len(frames)
+            if k > req.frames:
+                raise StoryreelError(f"{k} conditioning frames do not fit a {req.frames}-frame generation")
+            z = ae.encode_video(torch.from_numpy(np.ascontiguousarray(frames))[None])  # (1, C, k, h, w)
+            sl = slice(req.frames - k, req.frames) if at_end else slice(0, k)
+            cond.latents[:, :, sl] = z
+            cond.mask[:, sl] = 1.0
+        return cond

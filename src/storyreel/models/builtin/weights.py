@@ -1,0 +1,68 @@
+"""The shipped weights: fp16 safetensors inside the package, loaded with no network."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from .autoencoder import AEConfig, FrameAutoencoder
+from .dit import DiTConfig, VideoDiT
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+
+
+class WeightsMissing(RuntimeError):
+    """The package has no trained weights (a source checkout before training)."""
+
+
+def save_weights(ae: FrameAutoencoder, dit: VideoDiT, out_dir: Path, info: dict) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, module in (("autoencoder", ae), ("dit", dit)):
+        state = {k: v.detach().to(torch.float16).contiguous() for k, v in module.state_dict().items()}
+        tmp = out_dir / f"{name}.safetensors.tmp"
+        save_file(state, str(tmp))
+        tmp.replace(out_dir / f"{name}.safetensors")
+    config = {"ae": asdict(ae.cfg), "dit": asdict(dit.cfg), **info}
+    (out_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    return out_dir
+
+
+def _config(weights_dir: Path) -> dict:
+    path = weights_dir / "config.json"
+    if not path.exists():
+        raise WeightsMissing(f"no built-in weights in {weights_dir}: run `storyreel train builtin` first")
+    return json.loads(path.read_text())
+
+
+def _load_state(path: Path) -> dict[str, torch.Tensor]:
+    return {k: v.float() for k, v in load_file(str(path)).items()}
+
+
+def load_autoencoder(weights_dir: Path = WEIGHTS_DIR) -> FrameAutoencoder:
+    cfg = _config(weights_dir)["ae"]
+    ae = FrameAutoencoder(AEConfig(channels=tuple(cfg["channels"]), latent=cfg["latent"], downsample=cfg["downsample"]))
+    ae.load_state_dict(_load_state(weights_dir / "autoencoder.safetensors"))
+    return ae.eval()
+
+
+def load_dit(weights_dir: Path = WEIGHTS_DIR) -> VideoDiT:
+    cfg = _config(weights_dir)["dit"]
+    cfg["patch"] = tuple(cfg["patch"])
+    dit = VideoDiT(DiTConfig(**cfg))
+    dit.load_state_dict(_load_state(weights_dir / "dit.safetensors"))
+    return dit.eval()
+
+
+def weights_identity(weights_dir: Path = WEIGHTS_DIR) -> str:
+    """A short hash of the weight files: part of every cache key, so retrained weights never reuse old takes."""
+    h = hashlib.sha256()
+    for name in ("config.json", "autoencoder.safetensors", "dit.safetensors"):
+        path = weights_dir / name
+        if path.exists():
+            h.update(path.read_bytes())
+    return h.hexdigest()[:16]
