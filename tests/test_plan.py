@@ -381,3 +381,27 @@ def test_minimal_example_plans() -> None:
     assert [s.start_beat for s in p.shots] == [0, 16, 24, 32]
     assert p.shots[1].camera.move == "pan_right" and p.shots[2].transition.kind == "crossfade"
     assert p.shots[0].prompt == "a yellow star stays still over a meadow"
+
+
+def test_demo_speaks_only_the_builtin_models_vocabulary_and_avoids_held_out_scenes() -> None:
+    """Every demo prompt is one or two known objects with known motions in a known setting, seen in training."""
+    from storyreel.models.builtin import world
+
+    p = make_plan(load_storyboard(EXAMPLES / "hardest-part" / "storyboard.yaml"),
+                  make_music_map(100, sections=DEMO_SECTIONS))
+    settings = {w: k for k, words in world.SETTING_WORDS.items() for w in words}
+    motions = {w: k for k, words in world.MOTION_WORDS.items() for w in words}
+    motion_re = "|".join(sorted(map(re.escape, motions), key=len, reverse=True))
+    thing_re = rf"an? ({'|'.join(world.COLOURS)}) ({'|'.join(world.SHAPES)})"
+    for shot in p.shots:
+        body, era = shot.prompt.rsplit(", ", 1)
+        toward = any(w in body for w in world.TOWARD_WORDS)
+        things = re.findall(thing_re, body)
+        moves = ["right", "left"] if toward else [motions[m] for m in re.findall(motion_re, body)]
+        assert era in settings and 1 <= len(things) == len(moves) <= 2, shot.prompt
+        rest = re.sub(motion_re, "", re.sub(thing_re, "", body)).replace("and", "")
+        for w in world.TOWARD_WORDS:
+            rest = rest.replace(w, "")
+        assert not rest.strip(), (shot.prompt, rest)  # no words outside the vocabulary
+        for (colour, shape), move in zip(things, moves):
+            assert not world.is_heldout(world.Thing(colour, shape, move), settings[era]), shot.prompt

@@ -51,6 +51,104 @@ def _load_frames(path: Path) -> "np.ndarray":  # noqa: F821
     return read_frames(path)
 
 
+def _parse_pick(values: list[str]) -> dict[int, int]:
+    picks = {}
+    for v in values:
+        try:
+            shot, take = (int(x) for x in v.split("="))
+        except ValueError:
+            raise StoryreelError(f"{v!r} is not SHOT=TAKE, e.g. 12=3", field="--pick") from None
+        picks[shot] = take
+    return picks
+
+
+def _parse_only(value: str | None) -> set[int] | None:
+    if not value:
+        return None
+    try:
+        return {int(x) for x in value.split(",") if x.strip()}
+    except ValueError:
+        raise StoryreelError(f"{value!r} is not a list of shot numbers, e.g. 12,14", field="--only") from None
+
+
+@app.command()
+def render(
+    storyboard: Path = typer.Argument(..., help="The storyboard YAML."),
+    output: Path = typer.Option(..., "-o", "--output", help="Output MP4; OUT.plan.json, OUT.otio and OUT.contact.png go beside it."),
+    model: Optional[str] = typer.Option(None, help="Override the storyboard's model."),
+    takes: Optional[int] = typer.Option(None, help="Versions generated per shot; the best-scoring one is kept."),
+    pick: list[str] = typer.Option([], help="Force a take: SHOT=TAKE (repeatable)."),
+    only: Optional[str] = typer.Option(None, help="Regenerate just these shots, e.g. 12,14."),
+    sandbox: bool = typer.Option(False, help="Refuse absolute paths and .. in the storyboard (for storyboards from elsewhere)."),
+    cache_dir: Optional[Path] = typer.Option(None, help="Take cache (default ~/.cache/storyreel/takes)."),
+    crf: int = typer.Option(20, help="H.264 quality (lower is better)."),
+) -> None:
+    """Render a storyboard into a music video."""
+    try:
+        from .pipeline import render as run_render
+
+        rep = run_render(
+            storyboard, output, model=model, takes=takes, pick=_parse_pick(pick), only=_parse_only(only),
+            sandbox=sandbox, cache_dir=cache_dir, crf=crf,
+        )
+        stages = ", ".join(f"{k} {v:.1f}s" for k, v in rep.stages.items())
+        console.print(
+            f"wrote {rep.output} ({rep.shots} shots, {rep.duration:.1f}s; {rep.generated} takes generated, "
+            f"{rep.cached} from cache; {stages}; real-time factor {rep.realtime_factor:.2f})"
+        )
+    except StoryreelError as e:
+        _fail(e)
+
+
+@app.command()
+def plan(
+    storyboard: Path = typer.Argument(..., help="The storyboard YAML."),
+    as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
+    model: Optional[str] = typer.Option(None, help="Override the storyboard's model."),
+    sandbox: bool = typer.Option(False, help="Refuse absolute paths and .. in the storyboard."),
+) -> None:
+    """Show the shot plan (on the song's bars and sections) without generating anything."""
+    try:
+        from .pipeline import load_and_plan
+        from .plan import format_plan_table, plan_to_json
+
+        _, _, p = load_and_plan(storyboard, sandbox=sandbox, model=model)
+        if as_json:
+            out.print(plan_to_json(p), highlight=False, soft_wrap=True)
+        else:
+            out.print(format_plan_table(p))
+    except StoryreelError as e:
+        _fail(e)
+
+
+@app.command()
+def analyze(
+    song: str = typer.Argument(..., help="Audio file (wav, flac, mp3, ogg, m4a), or 'demo'."),
+    as_json: bool = typer.Option(False, "--json", help="Print the analysis as JSON."),
+    plot: Optional[Path] = typer.Option(None, help="Draw waveform, energy, beats, downbeats and sections to a PNG."),
+    beats_per_bar: Optional[int] = typer.Option(None, help="Force the meter (3 for 3/4 or 6/8; default: detect)."),
+    fps: float = typer.Option(24.0, help="Rate of the energy and onset curves."),
+) -> None:
+    """Tempo, beats, downbeats, sections and energy of a song."""
+    try:
+        from . import music as music_mod
+        from .music_report import summary_table
+        from .pipeline import analyze_song, demo_song_path
+
+        path = demo_song_path() if song == "demo" else Path(song)
+        mm = analyze_song(path, fps, beats_per_bar=beats_per_bar)
+        if plot:
+            music_mod.plot(mm, path, plot)
+        if as_json:
+            out.print_json(json.dumps(mm.to_dict()))
+        else:
+            out.print(summary_table(mm))
+        if plot:
+            console.print(f"wrote {plot}")
+    except StoryreelError as e:
+        _fail(e)
+
+
 @app.command()
 def generate(
     prompt: str = typer.Argument(..., help="What to show, e.g. 'a red star moves right across a night sky'."),
@@ -100,6 +198,33 @@ def train_builtin(
         console.print(f"exported weights to {train.export(rd)}")
         return
     train.main(stage, steps=steps, run_dir=rd)
+
+
+@app.command("eval")
+def eval_cmd(
+    model: str = typer.Argument("builtin", help="Backend to evaluate (the built-in model)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the numbers as JSON."),
+    n_one: int = typer.Option(48, help="One-object held-out captions."),
+    n_two: int = typer.Option(24, help="Two-object held-out captions."),
+    steps: Optional[int] = typer.Option(None, help="Sampler steps."),
+) -> None:
+    """Prompt adherence (per attribute, binding), temporal quality and speed on held-out captions."""
+    try:
+        from .eval.evaluate import evaluate
+        from .eval.report import eval_table
+        from .models.registry import get_model
+        from .progress import progress_bar
+
+        backend = get_model(model)
+        with progress_bar(transient=True) as bar:
+            task = bar.add_task("evaluating", total=n_one + n_two)
+            res = evaluate(backend, n_one=n_one, n_two=n_two, steps=steps, progress=lambda i, n: bar.update(task, completed=i))
+        if as_json:
+            out.print_json(json.dumps(res.to_dict()))
+        else:
+            out.print(eval_table(res))
+    except StoryreelError as e:
+        _fail(e)
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -287,14 +287,20 @@ def compute_features(y: np.ndarray, sr: int) -> Features:
 
 
 def beat_envelope(feats: Features) -> np.ndarray:
-    """Onset envelope for beat tracking: full-band flux plus the low band at equal weight.
+    """Onset envelope the beat tracker follows: full-band flux plus the low band at equal weight.
 
-    The low band (kick, bass) marks the beat level far more reliably than hats, which
-    would otherwise pull the tracker to double tempo in slow songs with eighth-note hats.
+    The low band (kick, bass) marks the beat far more reliably than hats, which would
+    otherwise pull the tracker onto off-beat eighths.
     """
-    full = feats.onset / (np.std(feats.onset) + 1e-9)
-    low = feats.bands[0] / (np.std(feats.bands[0]) + 1e-9)
-    return full + low
+    return _scaled(feats.onset) + _scaled(feats.bands[0])
+
+
+def accent_envelope(feats: Features) -> np.ndarray:
+    """Low + mid band flux: kick, bass and snare bodies without the hats' eighth-note chatter.
+
+    Used to estimate tempo and to judge metrical levels, where hats mislead most.
+    """
+    return _scaled(feats.bands[0]) + _scaled(feats.bands[1])
 
 
 def estimate_tempo(env: np.ndarray, sr: int, hop: int) -> tuple[float, np.ndarray]:
@@ -316,10 +322,19 @@ def estimate_tempo(env: np.ndarray, sr: int, hop: int) -> tuple[float, np.ndarra
     lag = int(np.argmax(score))
     global_bpm = _refine_bpm(score, lag, sr, hop2)
 
-    # Local tempo: best lag within +-20% of the global period per frame, smoothed over ~12 s.
+    # Local tempo: best lag within +-20% of the global period per frame. Frames whose best
+    # lag is weak (no rhythm there: a pad-only intro) take the tempo of confident neighbours,
+    # then a ~12 s median smooths the rest.
     band = ok & (bpms > global_bpm / 1.2) & (bpms < global_bpm * 1.2)
     idx = np.flatnonzero(band)
-    local = bpms[idx[np.argmax(tg[idx], axis=0)]]
+    best = idx[np.argmax(tg[idx], axis=0)]
+    # confidence = how far the best lag stands out of the band (a smooth pad swell has no peak)
+    local = bpms[best]
+    confidence = tg[best, np.arange(tg.shape[1])] - np.median(tg[idx], axis=0)
+    sure = confidence >= 0.5 * np.percentile(confidence, 90)
+    if sure.sum() < 0.25 * len(sure):
+        return global_bpm, np.full(len(env), global_bpm)
+    local = np.interp(np.arange(len(local)), np.flatnonzero(sure), local[sure])
     from scipy.ndimage import median_filter
 
     local = median_filter(local, size=int(12.0 * sr / hop2) | 1, mode="nearest")
@@ -344,19 +359,19 @@ def track_beats(feats: Features) -> np.ndarray:
 
     The tempogram's favourite period is often a metrical neighbour of the beat (half, double,
     or 3:2 with syncopated kicks), so the tracker runs at each neighbour and keeps the grid
-    that best explains the song's strong onsets (see `grid_fit`).
+    with the best `level_score`.
     """
-    env = beat_envelope(feats)
-    global_bpm, curve = estimate_tempo(env, feats.sr, feats.hop)
-    peaks, heights = onset_peaks(env, feats.sr, feats.hop)
+    env, acc = beat_envelope(feats), accent_envelope(feats)
+    global_bpm, curve = estimate_tempo(acc, feats.sr, feats.hop)
+    peaks = strong_peaks(acc, feats)
     best: tuple[float, np.ndarray] | None = None
     for ratio in TEMPO_RATIOS:  # the tempogram's own choice first: it wins ties
         if not TEMPO_RANGE[0] <= global_bpm * ratio <= TEMPO_RANGE[1]:
             continue
         frames = _dp_beats(env, feats, curve * ratio)
-        fit = grid_fit(frames, peaks, heights, tol=max(2, int(0.06 * feats.sr / feats.hop)))
-        if best is None or fit > best[0] + 0.02:
-            best = (fit, frames)
+        score = level_score(frames, peaks, feats)
+        if best is None or score > best[0] + 0.02:
+            best = (score, frames)
     frames = best[1] if best is not None else _dp_beats(env, feats, curve)
     return _trim_beats(feats, env, frames)
 
@@ -365,6 +380,7 @@ TEMPO_RATIOS = (1.0, 2.0, 0.5, 1.5, 2.0 / 3.0)
 
 
 def _dp_beats(env: np.ndarray, feats: Features, curve: np.ndarray) -> np.ndarray:
+    """Ellis' DP tracker (librosa) at a given tempo curve, beats across the whole envelope."""
     import librosa
 
     bpm = curve if np.ptp(curve) > 0 else float(curve[0])
@@ -374,38 +390,52 @@ def _dp_beats(env: np.ndarray, feats: Features, curve: np.ndarray) -> np.ndarray
     return np.asarray(frames, dtype=int)
 
 
-def onset_peaks(env: np.ndarray, sr: int, hop: int) -> tuple[np.ndarray, np.ndarray]:
-    """Frames and heights of the clear onsets: local maxima (>= 50 ms apart) above the 75th percentile."""
+def strong_peaks(acc: np.ndarray, feats: Features) -> np.ndarray:
+    """Frames of clear accents: local maxima >= 50 ms apart, above 35% of the 99th percentile."""
     from scipy.signal import find_peaks
 
-    peaks, props = find_peaks(env, distance=max(1, int(0.05 * sr / hop)), height=np.percentile(env, 75))
-    return peaks, props["peak_heights"]
+    peaks, _ = find_peaks(acc, distance=max(1, int(0.05 * feats.sr / feats.hop)), height=0.35 * np.percentile(acc, 99))
+    return peaks
 
 
-def grid_fit(beats: np.ndarray, peaks: np.ndarray, heights: np.ndarray, tol: int) -> float:
-    """How well a beat grid explains the onsets: F-measure of height-weighted recall and precision.
+def level_score(beats: np.ndarray, peaks: np.ndarray, feats: Features) -> float:
+    """How plausible a beat grid is as *the* beat level (higher is better). Three cues:
 
-    recall: share of total onset height that falls on a beat; precision: mean height found at
-    each beat relative to the strong-onset level (90th percentile). Too slow a grid misses
-    strong onsets; too fast a grid puts beats on weak ones (or on nothing).
+    fit          F-measure between beats and strong kick/snare accents: a grid too slow
+                 misses accents, one too fast puts beats on nothing.
+    subdivision  hats/high-band onsets half-way between beats relative to on the beats:
+                 pop subdivides beats in two, so the true grid has eighths at its midpoints.
+    irregular    share of beat intervals that bend >2% from their neighbours: a grid at a
+                 wrong ratio (3:2) must bend to land on accents.
     """
-    if len(beats) < 2 or len(peaks) == 0:
-        return 0.0
-    idx = np.searchsorted(beats, peaks)
-    near = np.minimum(
-        np.abs(peaks - beats[np.clip(idx - 1, 0, len(beats) - 1)]), np.abs(peaks - beats[np.clip(idx, 0, len(beats) - 1)])
-    )
-    on = near <= tol
-    recall = heights[on].sum() / heights.sum()
-    strong = float(np.percentile(heights, 90))
-    j = np.searchsorted(peaks, beats)
-    found = np.zeros(len(beats))
-    for k in (j - 1, j):  # the height of the nearest onset peak within tol of each beat
-        kk = np.clip(k, 0, len(peaks) - 1)
-        hit = np.abs(peaks[kk] - beats) <= tol
-        found = np.maximum(found, np.where(hit, heights[kk], 0.0))
-    precision = float(np.mean(np.minimum(found / strong, 1.0)))
-    return 2 * recall * precision / (recall + precision + 1e-9)
+    if len(beats) < 4 or len(peaks) == 0:
+        return -1.0
+    tol = max(2, int(round(0.035 * feats.sr / feats.hop)))
+    recall = np.mean(_distance_to(peaks, beats) <= tol)
+    precision = np.mean(_distance_to(beats, peaks) <= tol)
+    fit = 2 * recall * precision / (recall + precision + 1e-9)
+
+    ibi = np.diff(beats).astype(np.float64)
+    from scipy.ndimage import median_filter
+
+    local = median_filter(ibi, size=9, mode="nearest")
+    irregular = float(np.mean((np.abs(ibi - local) - 1.0) / local > 0.02))  # 1 frame of quantisation is fine
+
+    high = feats.bands[2]
+    half = max(1, int(0.15 * np.median(ibi)))  # +-15% of a beat: swung eighths still count
+    mids = (beats[:-1] + beats[1:]) // 2
+    at_mid = np.median([high[max(0, m - half) : m + half + 1].max() for m in mids])
+    at_beat = np.median([high[max(0, b - 2) : b + 3].max() for b in beats])
+    subdivision = min(1.0, at_mid / (at_beat + 1e-9))
+    return fit + 0.25 * subdivision - irregular
+
+
+def _distance_to(x: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """For each element of x, the distance to the nearest element of sorted `ref`."""
+    idx = np.searchsorted(ref, x)
+    left = ref[np.clip(idx - 1, 0, len(ref) - 1)]
+    right = ref[np.clip(idx, 0, len(ref) - 1)]
+    return np.minimum(np.abs(x - left), np.abs(x - right))
 
 
 def _trim_beats(feats: Features, env: np.ndarray, frames: np.ndarray) -> np.ndarray:
@@ -525,8 +555,10 @@ def bar_features(feats: Features, bar_frames: np.ndarray) -> dict[str, np.ndarra
     return {k: np.array(v) for k, v in rows.items()}
 
 
-# Kernel weights: timbre and rhythm say which instruments play; harmony separates parts that share a sound.
-KERNEL_WEIGHTS = {"timbre": 0.35, "rhythm": 0.25, "harmony": 0.3, "loudness": 0.1}
+# Kernel weights. Timbre and rhythm texture say which instruments play: the surest sign of a new
+# section. Harmony weighs little here because chords change *within* sections too (a verse
+# without an internal repeat would split at its chord changes); it counts more for labels.
+KERNEL_WEIGHTS = {"timbre": 0.45, "rhythm": 0.3, "harmony": 0.1, "loudness": 0.15}
 
 
 def bar_kernel(groups: dict[str, np.ndarray]) -> np.ndarray:
@@ -761,6 +793,11 @@ def _check_params(beats_per_bar: int | None, fps: float) -> None:
 
 def _no_progress(stage: str, fraction: float) -> None:
     pass
+
+
+def _scaled(x: np.ndarray) -> np.ndarray:
+    """Divide by the standard deviation, so bands of different loudness weigh alike."""
+    return x / (np.std(x) + 1e-9)
 
 
 def _z(x: np.ndarray) -> np.ndarray:

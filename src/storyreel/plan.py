@@ -93,7 +93,7 @@ class CameraMove:
     """A digital camera move over a shot: kind, amount, easing, and audio reactivity."""
 
     move: str = "static"  # static, zoom_in, zoom_out, pan_left, pan_right, tilt_up, tilt_down, dolly_zoom, shake
-    amount: float = 0.25  # zoom: fractional scale change per shot; pan: fraction of the frame width
+    amount: float = 0.1  # per second: zoom = fractional scale change, pan/tilt = frame widths, shake = 10x peak offset
     easing: str = "linear"  # linear, ease_in, ease_out, ease_in_out
     continuous: bool = False  # each shot starts from the previous shot's last frame
     intensity: float = 0.0  # 0 = ignore the music; >0 = speed follows energy and kicks on onsets

@@ -148,7 +148,7 @@ class CameraSpec(_Strict):
     """A camera move as written; fields left out are inherited (shot <- section <- storyboard default)."""
 
     move: str = "static"
-    amount: float = Field(0.25, ge=0.0, le=4.0)
+    amount: float = Field(0.1, ge=0.0, le=4.0)
     easing: str = "linear"
     continuous: bool = False
     intensity: float = Field(0.0, ge=0.0, le=4.0)

@@ -15,7 +15,7 @@ def _text(b, length=5):
 def test_output_shape_matches_input_for_any_aspect_and_length():
     torch.manual_seed(0)
     model = VideoDiT(TINY)
-    for t, h, w in [(16, 6, 10), (8, 6, 6), (16, 10, 6), (24, 4, 8)]:
+    for t, h, w in [(16, 12, 20), (8, 12, 12), (16, 20, 12), (24, 8, 16)]:
         x = torch.randn(2, 4, t, h, w)
         v = model(x, torch.rand(2), torch.zeros_like(x), torch.zeros(2, t), *_text(2))
         assert v.shape == x.shape

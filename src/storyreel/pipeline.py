@@ -1,0 +1,184 @@
+"""The whole job: storyboard + song -> plan -> takes -> cut -> MP4, plan JSON, OTIO and contact sheet.
+
+Each stage is a plain function from the modules it names; this one only
+orders them, times them, shows progress and writes the outputs atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__, edit, encode, export
+from .cache import TakeCache, default_cache_dir
+from .errors import StoryreelError
+from .music import MusicMap, analyze
+from .plan import ShotPlan, make_plan
+from .progress import progress_bar
+from .render import ShotResult, apply_conditioning_fallbacks, generate_shots
+from .storyboard import Storyboard, load_storyboard, storyboard_hash
+
+
+def demo_song_path() -> Path:
+    """The bundled demo song, synthesised once (deterministically) into the user's cache."""
+    from . import demo_song
+
+    root = Path(os.environ.get("STORYREEL_DEMO_DIR", Path.home() / ".cache" / "storyreel" / "demo"))
+    version = hashlib.sha256(repr(demo_song.DEMO).encode()).hexdigest()[:10]  # a changed song gets a new file
+    path = root / f"demo-song-{version}.wav"
+    if not path.exists():
+        demo_song.synthesize(path)
+    return path
+
+
+def song_path(sb: Storyboard) -> Path:
+    return demo_song_path() if sb.resolve_song_path() is None else sb.resolve_song_path()
+
+
+def analyze_song(path: Path, fps: float, *, beats_per_bar: int | None = None) -> MusicMap:
+    with progress_bar(transient=True) as bar:
+        task = bar.add_task("analysing the song", total=1.0)
+        return analyze(path, fps=fps, beats_per_bar=beats_per_bar, progress=lambda stage, f: bar.update(task, completed=f, description=f"analysing: {stage}"))
+
+
+def load_and_plan(storyboard: Path, *, sandbox: bool = False, model: str | None = None, takes: int | None = None) -> tuple[Storyboard, MusicMap, ShotPlan]:
+    """Storyboard and song -> (storyboard, music map, plan). No generation."""
+    sb = load_storyboard(storyboard, sandbox=sandbox)
+    song = song_path(sb)
+    music = analyze_song(song, sb.output.fps)
+    plan = make_plan(sb, music, model=model)
+    plan.song = str(song)
+    if takes is not None:
+        plan.takes = takes
+    return sb, music, plan
+
+
+def sidecar(out: Path, suffix: str) -> Path:
+    """OUT.mp4 -> OUT.<suffix> beside it."""
+    return out.with_name(out.stem + suffix)
+
+
+@dataclass
+class RenderReport:
+    """What a render did and how long each stage took (seconds)."""
+
+    output: Path
+    stages: dict[str, float] = field(default_factory=dict)
+    shots: int = 0
+    generated: int = 0
+    cached: int = 0
+    duration: float = 0.0
+
+    @property
+    def realtime_factor(self) -> float:
+        """Wall time / song length: below 1 is faster than real time."""
+        return sum(self.stages.values()) / self.duration if self.duration else float("nan")
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def plan_record(plan: ShotPlan, results: list[ShotResult] | None = None) -> dict:
+    """The plan as JSON, with each shot's takes (keys, seeds, scores) and what was generated."""
+    d = plan.to_dict()
+    for shot, res in zip(d["shots"], results or []):
+        shot["take"] = res.chosen
+        shot["takes"] = [t.__dict__ for t in res.takes]
+        shot["generated"] = {k: v for k, v in res.clip.info.items() if k != "stored"}
+        shot["conditioned_on_previous"] = res.conditioned_on_previous
+    return d
+
+
+def render(
+    storyboard: Path,
+    out: Path,
+    *,
+    model: str | None = None,
+    takes: int | None = None,
+    pick: dict[int, int] | None = None,
+    only: set[int] | None = None,
+    sandbox: bool = False,
+    cache_dir: Path | None = None,
+    crf: int = 20,
+) -> RenderReport:
+    """Render a storyboard to `out` (MP4) and its sidecars; returns timings and counts."""
+    from .models.registry import get_model
+
+    out = Path(out)
+    if out.suffix.lower() != ".mp4":
+        raise StoryreelError("output must be an .mp4 file", file=str(out))
+    encode.check_writable(out)
+    report = RenderReport(out)
+    t = time.perf_counter()
+    sb = load_storyboard(storyboard, sandbox=sandbox)
+    song = song_path(sb)
+    report.stages["load"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    music = analyze_song(song, sb.output.fps)
+    report.stages["analysis"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    plan = make_plan(sb, music, model=model)
+    plan.song = str(song)
+    plan.storyboard_hash = storyboard_hash(sb)
+    if takes is not None:
+        plan.takes = takes
+    backend = get_model(plan.model)
+    plan = apply_conditioning_fallbacks(plan, backend)
+    report.stages["planning"] = time.perf_counter() - t
+    report.shots, report.duration = len(plan.shots), plan.duration
+
+    t = time.perf_counter()
+    cache = TakeCache(cache_dir or default_cache_dir())
+    with progress_bar() as bar:
+        task = bar.add_task(f"generating {len(plan.shots)} shots ({backend.name})", total=len(plan.shots))
+        results = generate_shots(
+            plan, backend, cache, takes=plan.takes, pick=pick, only=only, music=music,
+            on_shot=lambda i, rec: bar.update(task, completed=i + 1),
+        )
+    report.generated, report.cached = cache.misses, cache.hits
+    report.stages["generation"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    thumbs: dict[int, np.ndarray] = {}
+    mids = {(s.start_frame + s.end_frame) // 2: s.index for s in plan.shots}
+
+    def frames_with_thumbs():
+        for g, frame in enumerate(edit.assemble(plan, [r.clip.frames for r in results], [r.clip.fps for r in results], music)):
+            if g in mids:
+                thumbs[mids[g]] = frame
+            yield frame
+
+    models = sorted({backend.name})
+    metadata = {
+        "title": sb.display_title,
+        "comment": f"AI-generated with storyreel {__version__}; model: {', '.join(models)}; storyboard {plan.storyboard_hash}",
+        "encoder": f"storyreel {__version__} (model: {', '.join(models)})",
+    }
+    with progress_bar() as bar:
+        task = bar.add_task("assembling + encoding", total=plan.frames)
+        encode.encode(
+            frames_with_thumbs(), plan.frames, plan.fps, (plan.width, plan.height), song, out,
+            metadata=metadata, crf=crf, progress=lambda n: bar.update(task, completed=n),
+        )
+    report.stages["assembly+encoding"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    _write_text_atomic(sidecar(out, ".plan.json"), json.dumps(plan_record(plan, results), indent=2) + "\n")
+    export.write_otio(plan, sidecar(out, ".otio"), str(out.resolve()))
+    export.contact_sheet([thumbs[i] for i in range(len(plan.shots))], plan, sidecar(out, ".contact.png"))
+    report.stages["export"] = time.perf_counter() - t
+    return report
