@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -110,19 +112,30 @@ def write_wav(path: str | os.PathLike, y: np.ndarray, sr: int) -> Path:
     """Write float samples ((n,) or (channels, n)) as 16-bit WAV via a temporary name and rename."""
     import soundfile as sf
 
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
     data = np.asarray(y, dtype=np.float32)
     data = data.T if data.ndim == 2 else data  # soundfile wants (n, channels)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.stem}.", suffix=".tmp.wav", dir=p.parent)
+    with atomic_path(path, ".wav") as tmp:
+        sf.write(tmp, np.clip(data, -1.0, 1.0), sr, subtype="PCM_16", format="WAV")
+    return Path(path)
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike, suffix: str) -> Iterator[str]:
+    """A temporary file name next to `path`, renamed over `path` when the block succeeds.
+
+    Readers never see a half-written file, and a crash leaves the old file (or none).
+    """
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.stem}.", suffix=f".tmp{suffix}", dir=p.parent)
     os.close(fd)
     try:
-        sf.write(tmp, np.clip(data, -1.0, 1.0), sr, subtype="PCM_16", format="WAV")
+        yield tmp
+        os.chmod(tmp, 0o644)  # mkstemp makes files private; outputs should read like any other file
         os.replace(tmp, p)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return p
 
 
 # --- decoding -------------------------------------------------------------------------------------

@@ -52,23 +52,30 @@ def _load_frames(path: Path) -> "np.ndarray":  # noqa: F821
 
 
 def _parse_pick(values: list[str]) -> dict[int, int]:
+    """'12=3' (shot 12, take 3, both numbered from 1 as in the plan table) -> {11: 2}."""
     picks = {}
     for v in values:
         try:
             shot, take = (int(x) for x in v.split("="))
         except ValueError:
             raise StoryreelError(f"{v!r} is not SHOT=TAKE, e.g. 12=3", field="--pick") from None
-        picks[shot] = take
+        if shot < 1 or take < 1:
+            raise StoryreelError(f"{v!r}: shots and takes are numbered from 1", field="--pick")
+        picks[shot - 1] = take - 1
     return picks
 
 
 def _parse_only(value: str | None) -> set[int] | None:
+    """'12,14' (numbered from 1 as in the plan table) -> {11, 13}."""
     if not value:
         return None
     try:
-        return {int(x) for x in value.split(",") if x.strip()}
+        shots = {int(x) for x in value.split(",") if x.strip()}
     except ValueError:
         raise StoryreelError(f"{value!r} is not a list of shot numbers, e.g. 12,14", field="--only") from None
+    if any(n < 1 for n in shots):
+        raise StoryreelError(f"{value!r}: shots are numbered from 1", field="--only")
+    return {n - 1 for n in shots}
 
 
 @app.command()
@@ -82,6 +89,10 @@ def render(
     sandbox: bool = typer.Option(False, help="Refuse absolute paths and .. in the storyboard (for storyboards from elsewhere)."),
     cache_dir: Optional[Path] = typer.Option(None, help="Take cache (default ~/.cache/storyreel/takes)."),
     crf: int = typer.Option(20, help="H.264 quality (lower is better)."),
+    export_shots: bool = typer.Option(False, "--export-shots", help="Also write each shot as OUT.shots/shot_NN.mp4; OUT.otio then uses them."),
+    policy: Optional[Path] = typer.Option(None, help="Prompt policy file of refused subjects (default: $STORYREEL_POLICY, else the built-in list)."),
+    c2pa_cert: Optional[Path] = typer.Option(None, help="Sign the MP4 with C2PA: certificate chain PEM (or $STORYREEL_C2PA_CERT)."),
+    c2pa_key: Optional[Path] = typer.Option(None, help="The certificate's private key PEM (or $STORYREEL_C2PA_KEY)."),
 ) -> None:
     """Render a storyboard into a music video."""
     try:
@@ -89,7 +100,8 @@ def render(
 
         rep = run_render(
             storyboard, output, model=model, takes=takes, pick=_parse_pick(pick), only=_parse_only(only),
-            sandbox=sandbox, cache_dir=cache_dir, crf=crf,
+            sandbox=sandbox, cache_dir=cache_dir, crf=crf, export_shots=export_shots, policy=policy,
+            c2pa_cert=c2pa_cert, c2pa_key=c2pa_key,
         )
         stages = ", ".join(f"{k} {v:.1f}s" for k, v in rep.stages.items())
         console.print(
@@ -117,6 +129,17 @@ def plan(
             out.print(plan_to_json(p), highlight=False, soft_wrap=True)
         else:
             out.print(format_plan_table(p))
+    except StoryreelError as e:
+        _fail(e)
+
+
+@app.command()
+def takes(plan_json: Path = typer.Argument(..., help="OUT.plan.json written by render.")) -> None:
+    """List every shot's takes with their scores; the kept one is marked."""
+    try:
+        from .takes_report import read_plan_record, takes_table
+
+        out.print(takes_table(read_plan_record(plan_json)))
     except StoryreelError as e:
         _fail(e)
 
@@ -170,7 +193,9 @@ def generate(
     """Make one clip from text: the text-to-video primitive."""
     try:
         from .generate_cmd import run_generate
+        from .policy import check_prompt
 
+        check_prompt(prompt)  # the prompt policy, before any generation
         path = run_generate(
             prompt, output, seconds=seconds, size=_parse_size(size) if size else None, seed=seed, model=model,
             steps=steps, guidance=guidance, image=_load_frames(image)[0] if image else None,
@@ -227,9 +252,15 @@ def eval_cmd(
         _fail(e)
 
 
+from .cli_extra import register as _register_extra  # noqa: E402
+
+_register_extra(app)  # verify, animatic, c2pa-test-credentials
+
+
 def main() -> None:  # pragma: no cover - console entry
     app()
 
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+

@@ -5,7 +5,8 @@
 exact output frames, with the shot's transition as an OTIO Transition
 (SMPTE_Dissolve for crossfade, Custom for zoom_through) whose in/out offsets
 are the frames it extends before/after the cut (the same clamped overlaps the
-renderer used), section markers on the video track, and the song on an audio
+renderer used), section markers and one "bar N" marker per downbeat (when the
+song's downbeats are given) on the video track, and the song on an audio
 track. Clips reference the rendered MP4 (each clip's source range is its span
 of the finished video, so transitions have real handles) or, when given,
 per-shot files (each holding exactly that shot at the output fps).
@@ -127,8 +128,24 @@ def _section_markers(plan: ShotPlan) -> list[otio.schema.Marker]:
     return markers
 
 
-def build_timeline(plan: ShotPlan, media_path: str, shot_media: list[str] | None = None) -> otio.schema.Timeline:
-    """The plan as an OTIO Timeline (see module docstring)."""
+def downbeat_frames(plan: ShotPlan, downbeats: list[float]) -> list[int]:
+    """Downbeat times (seconds) -> distinct output frames round(t * fps) inside the video, in order."""
+    return sorted({round(t * plan.fps) for t in downbeats if 0 <= round(t * plan.fps) < plan.frames})
+
+
+def _downbeat_markers(plan: ShotPlan, downbeats: list[float]) -> list[otio.schema.Marker]:
+    """One zero-length marker per downbeat ("bar N"), so an editor can snap to the bars."""
+    return [
+        otio.schema.Marker(name=f"bar {n}", marked_range=TR(_frames(f, plan.fps), _frames(0, plan.fps)), color="WHITE",
+                           metadata={"storyreel": {"kind": "downbeat", "bar": n}})
+        for n, f in enumerate(downbeat_frames(plan, downbeats), start=1)
+    ]
+
+
+def build_timeline(
+    plan: ShotPlan, media_path: str, shot_media: list[str] | None = None, downbeats: list[float] | None = None
+) -> otio.schema.Timeline:
+    """The plan as an OTIO Timeline (see module docstring); `downbeats` (seconds) add one marker per bar."""
     if shot_media is not None and len(shot_media) != len(plan.shots):
         raise ValueError(f"{len(shot_media)} shot media files for {len(plan.shots)} shots")
     fps = plan.fps
@@ -157,6 +174,7 @@ def build_timeline(plan: ShotPlan, media_path: str, shot_media: list[str] | None
             )
         video.append(_shot_clip(plan, i, media_path, shot_media))
     video.markers.extend(_section_markers(plan))
+    video.markers.extend(_downbeat_markers(plan, downbeats or []))
     audio = otio.schema.Track(name="song", kind=otio.schema.TrackKind.Audio)
     song_ref = otio.schema.ExternalReference(target_url=_url(plan.song))
     audio.append(
@@ -171,10 +189,11 @@ def build_timeline(plan: ShotPlan, media_path: str, shot_media: list[str] | None
 
 
 def write_otio(
-    plan: ShotPlan, out_path: str | os.PathLike, media_path: str, shot_media: list[str] | None = None
+    plan: ShotPlan, out_path: str | os.PathLike, media_path: str, shot_media: list[str] | None = None,
+    downbeats: list[float] | None = None,
 ) -> Path:
     """Write the plan's edit as an .otio file (atomic). media_path is the rendered MP4."""
-    text = otio.adapters.write_to_string(build_timeline(plan, media_path, shot_media), "otio_json")
+    text = otio.adapters.write_to_string(build_timeline(plan, media_path, shot_media, downbeats), "otio_json")
     return _atomic_write(out_path, text.encode("utf-8"))
 
 

@@ -4,11 +4,12 @@ The pipeline, each step a small function over arrays:
 
 1. features   one STFT (11.6 ms hop) gives log-mel onset strength in three bands
               (low = kick/bass, mid, high = hats), chroma, MFCC and loudness.
-2. tempo      autocorrelation tempogram with a broad prior picks the global beat
-              period; a per-frame estimate restricted to near that period follows
-              drifting tempo without octave jumps.
-3. beats      Ellis' dynamic-programming tracker on an onset envelope that weights
-              the low band (the kick defines the beat level), given the tempo curve.
+2. tempo      an autocorrelation tempogram of the kick/snare accents, with a broad
+              prior, picks the global period; a per-frame estimate near that period
+              follows a drifting tempo (ramps) without octave jumps.
+3. beats      Ellis' dynamic-programming tracker, run at the tempogram's period and at
+              its metrical neighbours (x2, /2, 3:2, 2:3); the grid that best explains the
+              accents, has eighths between its beats and stays regular is the beat.
 4. downbeats  per-beat "bar-start evidence" (harmonic change + low-band accent);
               the meter (3 vs 4) is the period that folds that evidence sharpest, and
               a small Viterbi over bar positions picks the phase, allowing rare resets.
@@ -24,14 +25,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from .audio import MAX_SECONDS, audio_hash, load_audio
+from .audio import MAX_SECONDS, atomic_path, audio_hash, load_audio
 from .errors import StoryreelError
 
 
@@ -83,7 +83,9 @@ HOP = 256  # 11.6 ms: beat times land within ~6 ms of the detected onset frame
 N_MELS = 96
 LOW_HZ, HIGH_HZ = 160.0, 2500.0  # onset bands: kick/bass | body | hats/snare noise
 TEMPO_RANGE = (50.0, 220.0)  # BPM the tracker considers for the beat level
+TEMPO_RATIOS = (1.0, 2.0, 0.5, 1.5, 2.0 / 3.0)  # metrical neighbours of the tempogram's period tried
 METERS = (3, 4)  # meters detected automatically; others only via beats_per_bar
+TIMBRE_MFCC = 7  # MFCC 1-6: the broad spectral envelope (instrumentation), not the chord's pitches
 
 Progress = Callable[[str, float], None]  # (stage, fraction of the whole analysis done)
 
@@ -221,15 +223,8 @@ def plot(music_map: MusicMap, audio_path: str | os.PathLike, out_png: str | os.P
     fig.tight_layout()
 
     out = Path(out_png)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".tmp.png", dir=out.parent)
-    os.close(fd)
-    try:
+    with atomic_path(out, ".png") as tmp:
         fig.savefig(tmp, format="png")
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return out
 
 
@@ -323,12 +318,12 @@ def estimate_tempo(env: np.ndarray, sr: int, hop: int) -> tuple[float, np.ndarra
     global_bpm = _refine_bpm(score, lag, sr, hop2)
 
     # Local tempo: best lag within +-20% of the global period per frame. Frames whose best
-    # lag is weak (no rhythm there: a pad-only intro) take the tempo of confident neighbours,
-    # then a ~12 s median smooths the rest.
+    # lag does not stand out of that band (no rhythm there: a pad-only intro, where a smooth
+    # swell correlates at every lag) take the tempo of confident neighbours; a ~12 s median
+    # smooths the rest.
     band = ok & (bpms > global_bpm / 1.2) & (bpms < global_bpm * 1.2)
     idx = np.flatnonzero(band)
     best = idx[np.argmax(tg[idx], axis=0)]
-    # confidence = how far the best lag stands out of the band (a smooth pad swell has no peak)
     local = bpms[best]
     confidence = tg[best, np.arange(tg.shape[1])] - np.median(tg[idx], axis=0)
     sure = confidence >= 0.5 * np.percentile(confidence, 90)
@@ -374,9 +369,6 @@ def track_beats(feats: Features) -> np.ndarray:
             best = (score, frames)
     frames = best[1] if best is not None else _dp_beats(env, feats, curve)
     return _trim_beats(feats, env, frames)
-
-
-TEMPO_RATIOS = (1.0, 2.0, 0.5, 1.5, 2.0 / 3.0)
 
 
 def _dp_beats(env: np.ndarray, feats: Features, curve: np.ndarray) -> np.ndarray:
@@ -439,16 +431,25 @@ def _distance_to(x: np.ndarray, ref: np.ndarray) -> np.ndarray:
 
 
 def _trim_beats(feats: Features, env: np.ndarray, frames: np.ndarray) -> np.ndarray:
-    """Drop leading/trailing beats placed in silence or in a ring-out without onsets."""
+    """Drop beats the tracker placed in silence at either end, or in a ring-out after the music.
+
+    Leading beats in an audible but rhythm-less intro stay: there the tracker extends the
+    song's grid backwards, which is what cuts in an intro need (and the very first hit of a
+    song starting at 0 s has no measurable onset, yet is a beat).
+    """
     if len(frames) < 8:
         return frames
     db = 20 * np.log10(feats.rms[frames] + 1e-9)
-    strength = np.array([env[max(0, f - 2) : f + 3].max() for f in frames])
-    keep = (db > db.max() - 60.0) & (strength > 0.3 * np.median(strength))
-    if not keep.any():
+    audible = np.flatnonzero(db > db.max() - 50.0)
+    if len(audible) == 0:
         return frames
-    first, last = np.flatnonzero(keep)[[0, -1]]
-    return frames[first : last + 1]
+    frames = frames[audible[0] : audible[-1] + 1]
+    strength = np.array([env[max(0, f - 2) : f + 3].max() for f in frames])
+    weak = strength < 0.3 * np.median(strength)
+    end = len(frames)
+    while end > 1 and weak[end - 1]:
+        end -= 1
+    return frames[:end]
 
 
 def tempo_from_beats(beats: np.ndarray) -> float:
@@ -477,8 +478,9 @@ def downbeat_evidence(feats: Features, beat_frames: np.ndarray) -> np.ndarray:
     cos = np.sum(after * before, axis=0) / (np.linalg.norm(after, axis=0) * np.linalg.norm(before, axis=0) + 1e-9)
     change = 1.0 - cos
     change[:2] = np.median(change)
+    # A small weight only: with a kick on every beat the low band barely singles out beat one.
     low = np.array([feats.bands[0, max(0, f - 2) : f + 3].max() for f in beat_frames])
-    return _z(change) + 0.5 * _z(low)
+    return _z(change) + 0.25 * _z(low)
 
 
 def find_downbeats(
@@ -543,11 +545,11 @@ def bar_positions(evidence: np.ndarray, meter: int, reset_cost: float = 6.0) -> 
 
 
 def bar_features(feats: Features, bar_frames: np.ndarray) -> dict[str, np.ndarray]:
-    """Per bar (rows): timbre (MFCC 1-12), harmony (chroma), rhythm texture (band flux), loudness."""
+    """Per bar (rows): timbre (MFCC 1-6), harmony (chroma), rhythm texture (band flux), loudness (dB)."""
     rows: dict[str, list[np.ndarray]] = {"timbre": [], "harmony": [], "rhythm": [], "loudness": []}
     for a, b in zip(bar_frames[:-1], bar_frames[1:]):
         b = max(b, a + 1)
-        rows["timbre"].append(feats.mfcc[1:, a:b].mean(axis=1))
+        rows["timbre"].append(feats.mfcc[1:TIMBRE_MFCC, a:b].mean(axis=1))
         c = feats.chroma[:, a:b].mean(axis=1)
         rows["harmony"].append(c / (np.linalg.norm(c) + 1e-9))
         rows["rhythm"].append(np.log1p(feats.bands[:, a:b].mean(axis=1)))
@@ -574,7 +576,10 @@ def bar_kernel(groups: dict[str, np.ndarray]) -> np.ndarray:
     return k / sum(KERNEL_WEIGHTS[g] for g in groups)
 
 
-def segment_bars(kernel: np.ndarray, penalty: float = 2.5, min_bars: int = 2) -> list[int]:
+SECTION_PENALTY_S = 3.0  # cost of one more section, in seconds of kernel scatter (tuned on bench/)
+
+
+def segment_bars(kernel: np.ndarray, penalty: float = 1.25, min_bars: int = 2) -> list[int]:
     """Optimal kernel change-point segmentation: indices of the first bar of each segment.
 
     Cost of a segment = its scatter in the kernel's feature space (n - block_sum / n);
@@ -660,8 +665,12 @@ def find_sections(
     db_frames = beat_frames[downbeat_idx]
     bar_len = int(np.median(np.diff(db_frames)))
     bar_frames = np.concatenate([db_frames, [min(feats.n_frames, db_frames[-1] + bar_len)]])
-    kernel = bar_kernel(bar_features(feats, bar_frames))
-    starts = segment_bars(kernel)
+    groups = bar_features(feats, bar_frames)
+    kernel = bar_kernel(groups)
+    # The penalty is in seconds of scatter, so a slow song's long bars count for their length.
+    bar_seconds = bar_len * feats.hop / feats.sr
+    starts = segment_bars(kernel, penalty=SECTION_PENALTY_S / bar_seconds)
+    starts = _merge_faded_tail(starts, groups["loudness"][:, 0])
     labels = label_segments(kernel, starts)
 
     times = feats.frame_times(db_frames)
@@ -674,6 +683,16 @@ def find_sections(
     _rank_energy(sections)
     _guess_names(sections)
     return sections
+
+
+def _merge_faded_tail(starts: list[int], bar_db: np.ndarray, drop_db: float = 20.0) -> list[int]:
+    """Fold trailing segments that are mostly fade-out (>20 dB under the song's loud bars) into
+    the segment before: a fade changes every feature without being a new section."""
+    loud = float(np.percentile(bar_db, 95))
+    starts = list(starts)
+    while len(starts) > 1 and np.median(bar_db[starts[-1] :]) < loud - drop_db:
+        starts.pop()
+    return starts
 
 
 def _rank_energy(sections: list[Section]) -> None:
@@ -689,29 +708,29 @@ def _rank_energy(sections: list[Section]) -> None:
 def _guess_names(sections: list[Section]) -> None:
     """Pop-form names from repetition and energy (a heuristic; the labels are the real result).
 
-    The loudest repeated group is the chorus, the repeated group heard first otherwise the
-    verse, a quieter first/last section the intro/outro, a one-off among choruses the bridge.
+    The loudest group heard somewhere other than only at the very start or end is the chorus;
+    the first repeated other group (else the part just before the first chorus) the verse; a
+    quieter first/last section the intro/outro; a one-off between choruses the bridge.
     """
-    if len(sections) < 3:
+    if len(sections) < 2:
         return
     base = [s.label.rstrip("'") for s in sections]
-    counts = {g: base.count(g) for g in base}
-    repeated = [g for g in dict.fromkeys(base) if counts[g] > 1]
+    energy = {g: float(np.mean([s.energy for s, b in zip(sections, base) if b == g])) for g in base}
+    inner = {g for g in base[1:-1]} or set(base)
+    chorus = max(inner, key=lambda g: energy[g])
+    repeated = [g for g in dict.fromkeys(base) if base.count(g) > 1 and g != chorus]
+    first_chorus = base.index(chorus)
+    verse = repeated[0] if repeated else (base[first_chorus - 1] if first_chorus > 1 else None)
+    for s, g in zip(sections, base):
+        s.name = "chorus" if g == chorus else "verse" if g == verse else ""
     median_e = float(np.median([s.energy for s in sections]))
-    chorus = max(repeated, key=lambda g: np.mean([s.energy for s, b in zip(sections, base) if b == g]), default=None)
-    verse = next((g for g in repeated if g != chorus), None)
-    for i, (s, g) in enumerate(zip(sections, base)):
-        if g == chorus:
-            s.name = "chorus"
-        elif g == verse:
-            s.name = "verse"
-    if sections[0].energy < median_e and base[0] != chorus:
+    if sections[0].energy < median_e and base[0] not in (chorus, verse):
         sections[0].name = "intro"
-    if sections[-1].energy < median_e and base[-1] != chorus:
+    if sections[-1].energy < median_e and base[-1] != chorus and (base[-1] != verse or base.count(verse) == 1):
         sections[-1].name = "outro"
     chorus_at = [i for i, g in enumerate(base) if g == chorus]
     for i, (s, g) in enumerate(zip(sections, base)):
-        if not s.name and counts[g] == 1 and chorus_at and chorus_at[0] < i < chorus_at[-1]:
+        if not s.name and base.count(g) == 1 and chorus_at[0] < i < chorus_at[-1]:
             s.name = "bridge"
 
 
@@ -719,15 +738,19 @@ def _guess_names(sections: list[Section]) -> None:
 
 
 def loudness_curve(feats: Features, smooth_s: float = 0.4) -> np.ndarray:
-    """Per analysis frame, 0..1: smoothed loudness in dB over a 45 dB range below the song's peak."""
+    """Per analysis frame, 0..1: perceived loudness relative to the song's loudest moments.
+
+    RMS is smoothed over ~0.4 s (a beat or so, so single hits do not flicker), converted to dB
+    and mapped as 2^(dB/10): loudness roughly doubles every +10 dB, so a part 10 dB under the
+    chorus reads 0.5, not the 0.8 a linear dB scale would give.
+    """
     from scipy.ndimage import uniform_filter1d
 
     width = max(1, int(round(smooth_s * feats.sr / feats.hop)))
     rms = uniform_filter1d(feats.rms.astype(np.float64), size=width, mode="nearest")
     db = 20 * np.log10(rms + 1e-9)
-    hi = float(np.percentile(db, 99.5))
-    lo = max(float(np.percentile(db, 1.0)), hi - 45.0)
-    return np.clip((db - lo) / max(hi - lo, 1e-6), 0.0, 1.0)
+    top = float(np.percentile(db, 99.5))
+    return np.clip(2.0 ** ((db - top) / 10.0), 0.0, 1.0)
 
 
 def sample_per_frame(feats: Features, curve: np.ndarray, fps: float, duration: float, how: str) -> np.ndarray:
@@ -772,11 +795,8 @@ def _read_cache(path: Path, params: dict) -> MusicMap | None:
 
 def _write_json_atomic(path: Path, data: dict) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f)
-        os.replace(tmp, path)
+        with atomic_path(path, ".json") as tmp:
+            Path(tmp).write_text(json.dumps(data))
     except OSError:
         pass  # the cache is an optimisation: an unwritable cache dir must not fail the analysis
 

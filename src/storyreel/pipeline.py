@@ -112,8 +112,26 @@ def render(
     sandbox: bool = False,
     cache_dir: Path | None = None,
     crf: int = 20,
+    export_shots: bool = False,
+    policy: Path | None = None,
+    c2pa_cert: Path | None = None,
+    c2pa_key: Path | None = None,
+    watermark: bool = True,
 ) -> RenderReport:
-    """Render a storyboard to `out` (MP4) and its sidecars; returns timings and counts."""
+    """Render a storyboard to `out` (MP4) and its sidecars; returns timings and counts.
+
+    Provenance: every frame carries storyreel's invisible watermark (unless
+    watermark=False), OUT.manifest.json names the models and every shot's
+    prompt, seed and take, and with C2PA credentials (arguments or
+    STORYREEL_C2PA_CERT/KEY) the MP4 is signed. The prompt policy (`policy`
+    file, else $STORYREEL_POLICY, else the default list) is checked before
+    any generation. export_shots writes OUT.shots/shot_NN.mp4 for the OTIO.
+    """
+    from . import handoff
+    from . import policy as policy_mod
+    from . import provenance
+    from .provenance import c2pa_sign
+    from .provenance.manifest import build_manifest, manifest_path, write_manifest
     from .models.registry import get_model
 
     out = Path(out)
@@ -136,6 +154,14 @@ def render(
     plan.storyboard_hash = storyboard_hash(sb)
     if takes is not None:
         plan.takes = takes
+    for flag, shots in (("--pick", set(pick or {})), ("--only", only or set())):
+        bad = sorted(i + 1 for i in shots if not 0 <= i < len(plan.shots))
+        if bad:
+            raise StoryreelError(f"shot {bad[0]} does not exist: the plan has shots 1 to {len(plan.shots)}", field=flag)
+    prompt_policy = policy_mod.load_policy(policy)
+    policy_mod.check_plan(plan, prompt_policy)  # before any generation
+    creds = c2pa_sign.resolve_credentials(c2pa_cert, c2pa_key)
+    signer = c2pa_sign.load_signer(creds) if creds else None  # bad credentials fail now, not after the render
     backend = get_model(plan.model)
     plan = apply_conditioning_fallbacks(plan, backend)
     report.stages["planning"] = time.perf_counter() - t
@@ -145,8 +171,10 @@ def render(
     cache = TakeCache(cache_dir or default_cache_dir())
     with progress_bar() as bar:
         task = bar.add_task(f"generating {len(plan.shots)} shots ({backend.name})", total=len(plan.shots))
+        from .scoring import score_take
+
         results = generate_shots(
-            plan, backend, cache, takes=plan.takes, pick=pick, only=only, music=music,
+            plan, backend, cache, takes=plan.takes, pick=pick, only=only, music=music, scorer=score_take,
             on_shot=lambda i, rec: bar.update(task, completed=i + 1),
         )
     report.generated, report.cached = cache.misses, cache.hits
@@ -156,8 +184,16 @@ def render(
     thumbs: dict[int, np.ndarray] = {}
     mids = {(s.start_frame + s.end_frame) // 2: s.index for s in plan.shots}
 
+    assembly_seconds = 0.0
+
     def frames_with_thumbs():
-        for g, frame in enumerate(edit.assemble(plan, [r.clip.frames for r in results], [r.clip.fps for r in results], music)):
+        """The assembled frames; times the assembly separately from the encoder pulling on it."""
+        nonlocal assembly_seconds
+        frames = edit.assemble(plan, [r.clip.frames for r in results], [r.clip.fps for r in results], music)
+        for g in range(plan.frames):
+            t0 = time.perf_counter()
+            frame = next(frames)
+            assembly_seconds += time.perf_counter() - t0
             if g in mids:
                 thumbs[mids[g]] = frame
             yield frame
@@ -168,17 +204,40 @@ def render(
         "comment": f"AI-generated with storyreel {__version__}; model: {', '.join(models)}; storyboard {plan.storyboard_hash}",
         "encoder": f"storyreel {__version__} (model: {', '.join(models)})",
     }
+    watermark_seconds = [0.0]
+    stream = frames_with_thumbs()
+    if watermark:
+        stream = provenance.watermark_frames(stream, provenance.PAYLOAD, seconds=watermark_seconds)
+    shot_writer = None
+    if export_shots:
+        shot_writer = handoff.ShotMediaWriter(plan, handoff.shots_folder(out), crf=crf, metadata=metadata)
+        stream = handoff.tee_shots(stream, shot_writer)
     with progress_bar() as bar:
         task = bar.add_task("assembling + encoding", total=plan.frames)
         encode.encode(
-            frames_with_thumbs(), plan.frames, plan.fps, (plan.width, plan.height), song, out,
+            stream, plan.frames, plan.fps, (plan.width, plan.height), song, out,
             metadata=metadata, crf=crf, progress=lambda n: bar.update(task, completed=n),
         )
-    report.stages["assembly+encoding"] = time.perf_counter() - t
+    report.stages["assembly"] = assembly_seconds
+    report.stages["watermark"] = watermark_seconds[0]
+    report.stages["encoding"] = time.perf_counter() - t - assembly_seconds - watermark_seconds[0]
+    shot_media = [str(p.resolve()) for p in shot_writer.close()] if shot_writer else None
 
     t = time.perf_counter()
     _write_text_atomic(sidecar(out, ".plan.json"), json.dumps(plan_record(plan, results), indent=2) + "\n")
-    export.write_otio(plan, sidecar(out, ".otio"), str(out.resolve()))
+    provenance_info = {
+        "storyreel": __version__, "storyboard_hash": plan.storyboard_hash, "models": models, "shots": len(plan.shots),
+        "watermark": {"method": provenance.METHOD, "payload_hex": provenance.PAYLOAD.hex()} if watermark else None,
+    }
+    if creds:
+        c2pa_sign.sign_mp4(out, creds, sb.display_title, provenance_info, signer)
+    export.write_otio(plan, sidecar(out, ".otio"), str(out.resolve()), shot_media, music.downbeats)
+    handoff.write_interchange(export.build_timeline(plan, str(out.resolve()), shot_media, music.downbeats), out)
     export.contact_sheet([thumbs[i] for i in range(len(plan.shots))], plan, sidecar(out, ".contact.png"))
+    write_manifest(manifest_path(out), build_manifest(
+        plan, results, out, models=models, watermark=watermark, storyboard=str(storyboard),
+        c2pa={"embedded": True, "certificate": creds.cert.name} if creds else {"embedded": False},
+        policy=prompt_policy.describe(),
+    ))
     report.stages["export"] = time.perf_counter() - t
     return report

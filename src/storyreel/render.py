@@ -62,11 +62,10 @@ def native_frames_needed(plan: ShotPlan, index: int, model: VideoModel, overlaps
 
 
 def native_size(plan: ShotPlan, model: VideoModel) -> tuple[int, int]:
-    """(height, width) to generate at: the model's trained size nearest the output's aspect."""
-    from .models.builtin.model import native_size_for
-
-    if model.name == "builtin":
-        return native_size_for(plan.width, plan.height)
+    """(height, width) to generate at: the backend's choice for the output size, else its native size."""
+    size_for = getattr(model, "size_for", None)
+    if size_for is not None:
+        return size_for(plan.width, plan.height)
     return model.native.height, model.native.width
 
 

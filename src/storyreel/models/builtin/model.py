@@ -51,6 +51,10 @@ class BuiltinModel:
         except WeightsMissing as e:
             raise StoryreelError(str(e)) from None
 
+    def size_for(self, width: int, height: int) -> tuple[int, int]:
+        """(height, width) to generate for an output of width x height: the trained size nearest in aspect."""
+        return native_size_for(width, height)
+
     def identity(self) -> str:
         return f"builtin:{weights_identity(self.weights_dir)}"
 

@@ -50,7 +50,8 @@ class TrainConfig:
     batch: int = 32
     lr: float = 3e-4
     warmup: int = 200
-    fresh_per_step: int = 6
+    warmup_start: int = 0
+    fresh_per_step: int = 2
     buffer_size: int = 24000
     text_drop: float = 0.1
     ema: float = 0.999
@@ -73,10 +74,12 @@ def _save_checkpoint(path: Path, payload: dict) -> None:
 
 
 def _lr(cfg: TrainConfig, step: int) -> float:
-    if step < cfg.warmup:
-        return cfg.lr * (step + 1) / cfg.warmup
-    progress = min(1.0, (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))
-    return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+    """Linear warm-up (from warmup_start, where a fresh optimiser begins), then cosine to 10%."""
+    cosine = 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, max(0, step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))))
+    since = step - cfg.warmup_start
+    if 0 <= since < cfg.warmup:
+        return cfg.lr * cosine * (since + 1) / cfg.warmup
+    return cfg.lr * cosine
 
 
 def _video_batch(rng: np.random.Generator, n: int, aspect: str, heldout: bool | None = False):
@@ -227,6 +230,17 @@ def train_dit(cfg: TrainConfig, run_dir: Path, dit_cfg: DiTConfig | None = None,
         step, rng = state["step"], state["rng"]
         torch.set_rng_state(state["torch_rng"])
         log(f"resumed transformer at step {step}")
+    elif (WEIGHTS_DIR / "dit.safetensors").exists():
+        # a new machine without the run's checkpoint: continue from the shipped (EMA) weights
+        from .weights import _config, load_dit
+
+        shipped = load_dit()
+        if shipped.cfg == model.cfg:
+            model.load_state_dict(shipped.state_dict())
+            ema.load_state_dict(shipped.state_dict())
+            step = int(_config(WEIGHTS_DIR).get("dit_steps", 0))
+            cfg.warmup_start = step  # fresh optimiser state: warm up again
+            log(f"continuing from the shipped weights at step {step} (optimiser state starts fresh)")
     log(f"transformer: {model.num_params() / 1e6:.1f} M parameters")
     buffer = ReplayBuffer(cfg.buffer_size)
     warm = min(cfg.buffer_size, 40 * cfg.batch)

@@ -439,3 +439,52 @@ def sample(seed: int, height: int = 48, width: int = 80, frames: int = 16, *, he
     scene = random_scene(rng, heldout=heldout)
     layout = random_layout(scene, rng, width / height)
     return Sample(scene, caption(scene, rng), render(scene, layout, height, width, frames))
+
+
+# Reading captions back ----------------------------------------------------------
+
+
+def _phrases(table: dict[str, tuple[str, ...]]) -> list[tuple[str, str]]:
+    """(phrase, meaning) pairs, longest phrase first so 'love heart' wins over 'heart'."""
+    pairs = [(p, k) for k, ps in table.items() for p in ps if p]
+    return sorted(pairs, key=lambda pk: -len(pk[0]))
+
+
+def parse(text: str) -> dict:
+    """What a prompt asks for in the world's vocabulary: objects (colour, shape) in order, motions, setting, camera.
+
+    Used to score prompt adherence of takes; words outside the vocabulary are
+    ignored, so a prompt with extra style text still parses.
+    """
+    import re
+
+    low = " " + text.lower() + " "
+    found: list[tuple[int, str, str]] = []  # (position, kind, meaning)
+    for kind, table in (("colour", COLOUR_WORDS), ("shape", SHAPE_WORDS), ("motion", MOTION_WORDS),
+                        ("setting", SETTING_WORDS), ("camera", CAMERA_WORDS)):
+        taken = [False] * len(low)
+        for phrase, meaning in _phrases(table):
+            for m in re.finditer(r"(?<![a-z])" + re.escape(phrase) + r"(?![a-z])", low):
+                if not any(taken[m.start() : m.end()]):
+                    found.append((m.start(), kind, meaning))
+                    for i in range(m.start(), m.end()):
+                        taken[i] = True
+    found.sort()
+    objects, colour = [], None
+    for _, kind, meaning in found:
+        if kind == "colour":
+            colour = meaning
+        elif kind == "shape":
+            objects.append((colour, meaning))
+            colour = None
+    motions = [m for _, k, m in found if k == "motion"]
+    if any(p in low for p in TOWARD_WORDS) and len(objects) == 2:
+        motions = ["right", "left"]
+    settings = [m for _, k, m in found if k == "setting"]
+    cameras = [m for _, k, m in found if k == "camera"]
+    return {
+        "objects": objects,
+        "motions": motions,
+        "setting": settings[0] if settings else None,
+        "camera": cameras[0] if cameras else "static",
+    }

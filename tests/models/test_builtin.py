@@ -1,0 +1,106 @@
+"""The shipped built-in model: loads offline, deterministic, honours every kind of conditioning."""
+
+import socket
+
+import numpy as np
+import pytest
+
+from storyreel.models import chain
+from storyreel.models.base import GenerationRequest, VideoModel
+from storyreel.models.builtin.model import BuiltinModel
+from storyreel.models.builtin.weights import WEIGHTS_DIR
+from storyreel.models.builtin.world import Layout, Scene, Thing, render
+
+pytestmark = pytest.mark.skipif(not (WEIGHTS_DIR / "dit.safetensors").exists(), reason="no trained weights in this checkout")
+
+STEPS = 6
+# Conditioned frames go through the autoencoder and the sampler, so they come back close, not identical.
+# Mean absolute error (0-255) allowed at a conditioned frame, well below what an unconditioned frame shows.
+COND_TOLERANCE = 12.0
+
+
+@pytest.fixture(scope="module")
+def model():
+    return BuiltinModel()
+
+
+def _req(**kw):
+    return GenerationRequest(prompt=kw.pop("prompt", "a red star moves right in the night sky"), seed=kw.pop("seed", 3),
+                             steps=STEPS, **kw)
+
+
+def _image(colour="white", shape="square", setting="day sky", seed=1):
+    scene = Scene((Thing(colour, shape, "still"),), setting, "static")
+    return render(scene, Layout(((0.8, 0.5),), (0.2,), seed), 48, 80, 1)[0]
+
+
+def _mae(a, b):
+    return float(np.abs(a.astype(np.float32) - b.astype(np.float32)).mean())
+
+
+def test_weights_load_with_the_network_disabled(monkeypatch):
+    def no_network(*a, **k):
+        raise OSError("network disabled in this test")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    m = BuiltinModel()
+    clip = m.generate(_req())
+    assert isinstance(m, VideoModel)
+    assert clip.frames.shape == (16, 48, 80, 3) and clip.frames.dtype == np.uint8 and clip.fps == 8.0
+
+
+@pytest.mark.parametrize("hw", [(48, 80), (48, 48), (80, 48)])
+def test_every_aspect_ratio(model, hw):
+    clip = model.generate(_req(height=hw[0], width=hw[1]))
+    assert clip.frames.shape == (16, *hw, 3)
+
+
+def test_same_seed_same_clip_other_seed_other_clip(model):
+    a, b, c = model.generate(_req()), model.generate(_req()), model.generate(_req(seed=4))
+    assert np.array_equal(a.frames, b.frames)
+    assert not np.array_equal(a.frames, c.frames)
+
+
+def test_image_to_video_starts_from_the_image(model):
+    img = _image()
+    clip = model.generate(_req(first_frames=img[None]))
+    free = model.generate(_req())
+    assert _mae(clip.frames[0], img) < COND_TOLERANCE < _mae(free.frames[0], img)
+
+
+def test_connecting_lands_on_both_frames(model):
+    a, b = _image("white", "square", "day sky"), _image("yellow", "heart", "night sky")
+    clip = chain.connect(model, _req(), a, b)
+    assert _mae(clip.frames[0], a) < COND_TOLERANCE and _mae(clip.frames[-1], b) < COND_TOLERANCE
+
+
+def test_extension_continues_from_the_last_frames(model):
+    first = model.generate(_req())
+    longer = chain.generate_long(model, _req(), 40)
+    assert len(longer.frames) == 40
+    assert np.array_equal(longer.frames[:16], first.frames)  # the first generation is the same clip
+    assert longer.info["generations"] == 3
+
+
+def test_loop_closes_on_its_first_frame(model):
+    clip = chain.loop(model, _req())
+    # the frame after the last is the first again: the jump there is like any step inside the clip
+    steps = [_mae(clip.frames[i], clip.frames[i + 1]) for i in range(len(clip.frames) - 1)]
+    assert _mae(clip.frames[-1], clip.frames[0]) < max(steps) + COND_TOLERANCE
+
+
+def test_restyle_keeps_the_source_at_low_strength(model):
+    src = model.generate(_req()).frames
+    same = model.generate(_req(prompt="a blue circle moves left over a meadow", video=src, strength=0.2))
+    changed = model.generate(_req(prompt="a blue circle moves left over a meadow", video=src, strength=1.0))
+    assert _mae(same.frames, src) < _mae(changed.frames, src)
+
+
+def test_bad_requests_are_refused_precisely(model):
+    from storyreel.errors import StoryreelError
+
+    with pytest.raises(StoryreelError, match="divisible by 16"):
+        model.generate(_req(height=50))
+    with pytest.raises(StoryreelError, match="even frame count"):
+        model.generate(_req(frames=15))
