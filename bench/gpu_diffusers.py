@@ -44,6 +44,7 @@ shots:
     length: 4 bars
   - prompt: "dawn over the same sea, gulls in the wind"
     length: 2 bars
+  - prompt: "the sea at noon"   # runs to the end of the song; not rendered (--shots 3)
 """
 
 TARGET_OVERHEAD = 0.05

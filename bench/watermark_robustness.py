@@ -29,7 +29,6 @@ encode per frame, in the same process.
 from __future__ import annotations
 
 import argparse
-import io
 import math
 import tempfile
 import time

@@ -21,8 +21,9 @@ def verify_lines(rep: dict) -> list[tuple[str, str]]:
     wm = rep["watermark"]
     where = f"{wm['frames']} frames" + (f" at {wm['size'][0]}x{wm['size'][1]}" if wm["size"] else "")
     if wm["detected"]:
-        rows.append(("watermark", f"[green]detected[/]: {wm['payload']} (bit accuracy {wm['bit_accuracy']:.1%}, "
-                                  f"{where}; threshold {wm['threshold']:.0%})"))
+        misread = f"; {wm['bits_misread']} of 64 bits misread as {wm['payload']}" if wm.get("bits_misread") else ""
+        rows.append(("watermark", f"[green]detected[/]: storyrl v{bytes.fromhex(wm['expected_hex'])[-1]} (bit accuracy "
+                                  f"{wm['bit_accuracy']:.1%}, {where}; threshold {wm['threshold']:.0%}{misread})"))
     else:
         rows.append(("watermark", f"not detected (best bit accuracy {wm['bit_accuracy']:.1%} over {where}; "
                                   f"storyreel's is >= {wm['threshold']:.0%})"))

@@ -24,12 +24,19 @@ from storyreel.cache import TakeCache
 from storyreel.errors import StoryreelError
 from storyreel.models import chain
 from storyreel.models.base import GenerationRequest
-from storyreel.models.diffusers_backend import MODELS, DiffusersOptions, open_model
+from storyreel.models.diffusers_backend import DiffusersOptions, open_model
 from storyreel.models.registry import get_model
 from storyreel.plan import CameraMove
+from tiny_pipelines import build_for_session
 
 ROOT = Path(__file__).resolve().parents[2]
 WAN_REPO = "Wan-AI/Wan2.1-T2V-1.3B-Diffusers"
+
+
+@pytest.fixture(scope="session")
+def tiny_pipelines(tmp_path_factory):
+    """{name: directory} of tiny random pipelines (tiny_pipelines.py), built and saved once per session."""
+    return build_for_session(tmp_path_factory)
 
 
 @pytest.fixture(autouse=True)
@@ -122,7 +129,7 @@ def test_requests_off_the_grid_are_refused_not_adapted(tiny_pipelines):
     with pytest.raises(StoryreelError, match="at most 49 frames"):
         cog.check_request(GenerationRequest("x", height=480, width=720, frames=57))
     with pytest.raises(StoryreelError, match="frames: wan2.1-t2v-1.3b generates 4k\\+1 frames; 10 is not \\(next: 13\\)"):
-        open_model("wan2.1-t2v-1.3b", DiffusersOptions(frames=10)).native
+        _ = open_model("wan2.1-t2v-1.3b", DiffusersOptions(frames=10)).native
     assert wan.calls == []  # refused before any pipeline call
 
 

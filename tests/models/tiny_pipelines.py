@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import torch
 
 TEXT_DIM = 32  # d_model of the tiny T5 = text_dim / caption_channels / text_embed_dim of the transformers
@@ -153,3 +154,17 @@ def save_all(root: Path, seed: int = 0) -> dict[str, Path]:
 
 def model_index(path: Path) -> dict:
     return json.loads((Path(path) / "model_index.json").read_text())
+
+
+
+def build_for_session(tmp_path_factory) -> dict[str, Path]:
+    """What the `tiny_pipelines` session fixture returns: every tiny pipeline, saved once per test session.
+
+    The fixture itself is declared in the test module (a tests/models/conftest.py
+    would be a second module named `conftest`, shadowing tests/conftest.py for
+    the `from conftest import ...` the other tests use).
+    """
+    torch.set_num_threads(1)  # the suite shares the machine; tiny models gain nothing from threads
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HF_HUB_OFFLINE", "1")
+        return save_all(tmp_path_factory.mktemp("tiny-pipelines"))

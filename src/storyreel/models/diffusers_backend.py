@@ -37,7 +37,7 @@ import math
 import os
 import re
 import time
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -219,7 +219,7 @@ class DiffusersOptions:
 
     def affects_output(self) -> dict:
         """The options that change the frames (part of the model identity, hence of cache keys)."""
-        return {"dtype": self.dtype, "vae_tiling": self.vae_tiling,
+        return {"dtype": self.dtype, "vae_tiling": self.vae_tiling, "steps": self.steps, "guidance": self.guidance,
                 "cache": self.cache if self.cache == "none" else f"{self.cache}:{self.cache_threshold}"}
 
 
@@ -657,7 +657,7 @@ class DiffusersModel:
     def _dtype_name(self) -> str:
         if self.options.dtype != "auto":
             return self.options.dtype
-        return "fp32" if self.device == "cpu" else self.spec.gpu_dtype
+        return {"cpu": "fp32", "mps": "fp16"}.get(self.device, self.spec.gpu_dtype)
 
     def _local(self, ref: str, role: str) -> Path:
         """The local directory of `ref`, downloading it first where that is allowed (the hub shows progress)."""
@@ -785,8 +785,8 @@ class DiffusersModel:
         self._activate(pipe)
 
         def on_step(p, i, t, kw):
-            if progress is not None:
-                progress(i + 1, steps)
+            if progress is not None:  # restyling runs only the last `strength` of the steps
+                progress(i + 1, getattr(p, "num_timesteps", None) or steps)
             return kw
 
         common = dict(prompt=req.prompt, negative_prompt=negative or None, height=req.height, width=req.width,
@@ -805,8 +805,13 @@ class DiffusersModel:
         if self.device.startswith("cuda"):
             torch.cuda.reset_peak_memory_stats()
         t0 = time.perf_counter()
-        with torch.inference_mode():
-            out = pipe(**kwargs).frames  # (1, T, H, W, 3) float in [0, 1]
+        try:
+            with torch.inference_mode():
+                out = pipe(**kwargs).frames  # (1, T, H, W, 3) float in [0, 1]
+        except torch.OutOfMemoryError:
+            raise StoryreelError(
+                f"{self.name} ran out of GPU memory making {req.frames} frames of {req.width}x{req.height}: try "
+                f"offload=model (or group), vae_tiling, fewer frames per generation or a smaller size") from None
         seconds = time.perf_counter() - t0
         video = np.asarray(out[0] if isinstance(out, (list, tuple)) or np.ndim(out) == 5 else out)
         frames = (np.clip(video, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)

@@ -47,8 +47,6 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .. import __version__
-
 WATERMARK_VERSION = 1
 PAYLOAD = b"storyrl" + bytes([WATERMARK_VERSION])  # 64 bits: magic "storyrl" + format version
 METHOD = f"storyreel-dwt-dct-ss/{WATERMARK_VERSION}"
@@ -192,6 +190,8 @@ class Reading:
             "bit_accuracy": round(self.bit_accuracy, 4),
             "payload_hex": self.payload.hex(),
             "payload": self.payload_text,
+            "bits_misread": int(np.unpackbits(np.frombuffer(bytes(a ^ b for a, b in zip(self.payload, self.expected)),
+                                                            dtype=np.uint8)).sum()) if len(self.payload) == len(self.expected) else None,
             "expected_hex": self.expected.hex(),
             "frames": self.frames,
             "size": list(self.size) if self.size else None,
@@ -292,5 +292,5 @@ def detect(path: str | os.PathLike, *, max_frames: int = 16, sizes: Sequence[tup
 
 __all__ = [
     "PAYLOAD", "METHOD", "THRESHOLD", "WATERMARK_VERSION", "Watermarker", "watermark_frames", "Reading",
-    "read_bits", "detect_frames", "detect", "sample_video_frames", "payload_bits", "correlate", "__version__",
+    "read_bits", "detect_frames", "detect", "sample_video_frames", "payload_bits", "correlate",
 ]
