@@ -93,6 +93,10 @@ def render(
     policy: Optional[Path] = typer.Option(None, help="Prompt policy file of refused subjects (default: $STORYREEL_POLICY, else the built-in list)."),
     c2pa_cert: Optional[Path] = typer.Option(None, help="Sign the MP4 with C2PA: certificate chain PEM (or $STORYREEL_C2PA_CERT)."),
     c2pa_key: Optional[Path] = typer.Option(None, help="The certificate's private key PEM (or $STORYREEL_C2PA_KEY)."),
+    dtype: Optional[str] = typer.Option(None, help="diffusers models: auto, bf16, fp16 or fp32."),
+    offload: Optional[str] = typer.Option(None, help="diffusers models on a GPU: none, model, group or sequential."),
+    vae_tiling: Optional[bool] = typer.Option(None, "--vae-tiling/--no-vae-tiling", help="diffusers models: decode in tiles."),
+    block_cache: Optional[str] = typer.Option(None, help="diffusers models: none or fbc[:THRESHOLD] (FirstBlockCache)."),
 ) -> None:
     """Render a storyboard into a music video."""
     try:
@@ -102,6 +106,7 @@ def render(
             storyboard, output, model=model, takes=takes, pick=_parse_pick(pick), only=_parse_only(only),
             sandbox=sandbox, cache_dir=cache_dir, crf=crf, export_shots=export_shots, policy=policy,
             c2pa_cert=c2pa_cert, c2pa_key=c2pa_key,
+            model_options={"dtype": dtype, "offload": offload, "vae_tiling": vae_tiling, "cache": block_cache},
         )
         stages = ", ".join(f"{k} {v:.1f}s" for k, v in rep.stages.items())
         console.print(
@@ -188,7 +193,7 @@ def generate(
     loop: bool = typer.Option(False, help="Make a clip that loops seamlessly."),
     restyle: Optional[Path] = typer.Option(None, help="Video-to-video: restyle this clip (SDEdit)."),
     strength: float = typer.Option(0.6, help="With --restyle: how much to change, 0..1."),
-    scale: int = typer.Option(1, help="Upscale factor for the written file (nearest-neighbour free; bicubic)."),
+    scale: Optional[int] = typer.Option(None, help="Upscale factor for the written file (bicubic); default: to at least 360 px tall."),
 ) -> None:
     """Make one clip from text: the text-to-video primitive."""
     try:

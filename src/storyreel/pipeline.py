@@ -37,6 +37,32 @@ def demo_song_path() -> Path:
     return path
 
 
+def backend_for(sb: Storyboard, name: str, cli_options: dict | None = None):
+    """The backend `name` with the storyboard's `diffusers:` options (CLI flags win), checked up front.
+
+    Checking here (before the song is analysed) means a missing download is a
+    one-line error in the first second, not after minutes of work.
+    """
+    from .models.registry import get_model
+
+    options = None
+    if name != "builtin":
+        from .models.diffusers_backend import DiffusersOptions
+
+        merged = {**(sb.diffusers or {}), **{k: v for k, v in (cli_options or {}).items() if v is not None}}
+        try:
+            options = DiffusersOptions.from_mapping(merged) if merged else None
+        except StoryreelError as e:
+            if e.field and sb.diffusers and e.field in sb.diffusers:
+                raise sb.error(("diffusers", e.field), e.message) from None
+            raise
+    backend = get_model(name, options)
+    check = getattr(backend, "check_available", None)
+    if check is not None:
+        check()
+    return backend
+
+
 def song_path(sb: Storyboard) -> Path:
     return demo_song_path() if sb.resolve_song_path() is None else sb.resolve_song_path()
 
@@ -112,6 +138,7 @@ def render(
     sandbox: bool = False,
     cache_dir: Path | None = None,
     crf: int = 20,
+    model_options: dict | None = None,
     export_shots: bool = False,
     policy: Path | None = None,
     c2pa_cert: Path | None = None,
@@ -132,7 +159,6 @@ def render(
     from . import provenance
     from .provenance import c2pa_sign
     from .provenance.manifest import build_manifest, manifest_path, write_manifest
-    from .models.registry import get_model
 
     out = Path(out)
     if out.suffix.lower() != ".mp4":
@@ -141,6 +167,7 @@ def render(
     report = RenderReport(out)
     t = time.perf_counter()
     sb = load_storyboard(storyboard, sandbox=sandbox)
+    backend = backend_for(sb, model or sb.model, model_options)
     song = song_path(sb)
     report.stages["load"] = time.perf_counter() - t
 
@@ -162,7 +189,6 @@ def render(
     policy_mod.check_plan(plan, prompt_policy)  # before any generation
     creds = c2pa_sign.resolve_credentials(c2pa_cert, c2pa_key)
     signer = c2pa_sign.load_signer(creds) if creds else None  # bad credentials fail now, not after the render
-    backend = get_model(plan.model)
     plan = apply_conditioning_fallbacks(plan, backend)
     report.stages["planning"] = time.perf_counter() - t
     report.shots, report.duration = len(plan.shots), plan.duration

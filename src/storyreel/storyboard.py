@@ -331,6 +331,7 @@ class Storyboard(_Strict):
     timeline: list[TimelineKey] = Field(default_factory=list)
     shots: Optional[list[ShotSpec]] = None
     sections: Optional[list[SectionSpec]] = None
+    diffusers: Optional[dict[str, Any]] = None  # memory/speed options for diffusers backends (models.diffusers_backend)
 
     _source: Optional["SourceMap"] = PrivateAttr(None)
 
