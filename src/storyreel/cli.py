@@ -97,6 +97,8 @@ def render(
     offload: Optional[str] = typer.Option(None, help="diffusers models on a GPU: none, model, group or sequential."),
     vae_tiling: Optional[bool] = typer.Option(None, "--vae-tiling/--no-vae-tiling", help="diffusers models: decode in tiles."),
     block_cache: Optional[str] = typer.Option(None, help="diffusers models: none or fbc[:THRESHOLD] (FirstBlockCache)."),
+    executor: str = typer.Option("local", help="Where shots are generated: local (a pool sized to this machine) or ray (Ray tasks on a cluster)."),
+    ray_address: Optional[str] = typer.Option(None, help="With --executor ray: the cluster to join (auto, HOST:6379, ray://HOST:10001; default $RAY_ADDRESS, else a local one)."),
 ) -> None:
     """Render a storyboard into a music video."""
     try:
@@ -107,6 +109,7 @@ def render(
             sandbox=sandbox, cache_dir=cache_dir, crf=crf, export_shots=export_shots, policy=policy,
             c2pa_cert=c2pa_cert, c2pa_key=c2pa_key,
             model_options={"dtype": dtype, "offload": offload, "vae_tiling": vae_tiling, "cache": block_cache},
+            executor=executor, ray_address=ray_address,
         )
         stages = ", ".join(f"{k} {v:.1f}s" for k, v in rep.stages.items())
         console.print(
@@ -260,6 +263,10 @@ def eval_cmd(
 from .cli_extra import register as _register_extra  # noqa: E402
 
 _register_extra(app)  # verify, animatic, c2pa-test-credentials
+
+from .cli_cache import register as _register_cache  # noqa: E402
+
+_register_cache(app)  # cache ls|du|gc
 
 
 def main() -> None:  # pragma: no cover - console entry

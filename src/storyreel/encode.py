@@ -17,6 +17,7 @@ players decode the colours as they were encoded.
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import tempfile
@@ -36,6 +37,19 @@ AUDIO_BITRATE = 192_000
 BT601 = 6  # AVCOL_SPC_SMPTE170M / AVCOL_PRI_SMPTE170M / AVCOL_TRC_SMPTE170M
 RANGE_MPEG = 1  # limited (TV) range, what cv2's RGB2YUV_I420 produces
 _MP4_KEYS = {"encoder": "encoding_tool"}  # the muxer overwrites "encoder"; "encoding_tool" lands in ©too
+
+
+# Failures of the storage rather than of the input: disk full, quota, read-only, no permission, too big.
+STORAGE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG}
+
+
+def storage_error(e: BaseException, path: str | os.PathLike | None = None) -> StoryreelError | None:
+    """A one-line StoryreelError for a storage failure (naming `path`, else the file the OS named), or None."""
+    if not isinstance(e, OSError) or e.errno not in STORAGE_ERRNOS:
+        return None
+    what = (e.strerror or os.strerror(e.errno)).lower()
+    hint = "; free some space and run the command again" if e.errno in {errno.ENOSPC, errno.EDQUOT, errno.EFBIG} else ""
+    return StoryreelError(f"{what}{hint}", file=str(path if path is not None else (e.filename or "output")))
 
 
 def check_writable(out_path: str | os.PathLike) -> Path:
@@ -154,9 +168,12 @@ def encode(
         tmp = _temp_path(path)
         _write(tmp, frames, n_frames, fps, (width, height), audio, metadata or {}, crf, preset, progress)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         if tmp is not None:
             tmp.unlink(missing_ok=True)
+        err = storage_error(e, path)
+        if err is not None:
+            raise err from None
         raise
     finally:
         if song is not None:

@@ -6,6 +6,7 @@ orders them, times them, shows progress and writes the outputs atomically.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -21,7 +22,7 @@ from .errors import StoryreelError
 from .music import MusicMap, analyze
 from .plan import ShotPlan, make_plan
 from .progress import progress_bar
-from .render import ShotResult, apply_conditioning_fallbacks, generate_shots
+from .render import ShotResult, ShotSettings, apply_conditioning_fallbacks
 from .storyboard import Storyboard, load_storyboard, storyboard_hash
 
 
@@ -127,6 +128,28 @@ def plan_record(plan: ShotPlan, results: list[ShotResult] | None = None) -> dict
     return d
 
 
+def _storage_errors(fn):
+    """Disk full, read-only or permission failures anywhere in `fn` become one-line StoryreelErrors.
+
+    Nothing is lost when they happen: takes and outputs are written to
+    temporary names and renamed, so the cache holds only complete takes and
+    no partial output appears; running the command again resumes.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except OSError as e:
+            err = encode.storage_error(e)
+            if err is None:
+                raise
+            raise err from None
+
+    return wrapper
+
+
+@_storage_errors
 def render(
     storyboard: Path,
     out: Path,
@@ -144,6 +167,8 @@ def render(
     c2pa_cert: Path | None = None,
     c2pa_key: Path | None = None,
     watermark: bool = True,
+    executor: str = "local",
+    ray_address: str | None = None,
 ) -> RenderReport:
     """Render a storyboard to `out` (MP4) and its sidecars; returns timings and counts.
 
@@ -153,6 +178,9 @@ def render(
     STORYREEL_C2PA_CERT/KEY) the MP4 is signed. The prompt policy (`policy`
     file, else $STORYREEL_POLICY, else the default list) is checked before
     any generation. export_shots writes OUT.shots/shot_NN.mp4 for the OTIO.
+    executor: "local" (a pool sized to this machine) or "ray" (shots as Ray
+    tasks on the cluster at `ray_address`, else $RAY_ADDRESS, else a local
+    one); see storyreel.executor. Disk full or read-only: StoryreelError.
     """
     from . import handoff
     from . import policy as policy_mod
@@ -164,6 +192,9 @@ def render(
     if out.suffix.lower() != ".mp4":
         raise StoryreelError("output must be an .mp4 file", file=str(out))
     encode.check_writable(out)
+    from .executor import make_executor
+
+    make_executor(executor, ray_address=ray_address)  # a bad --executor fails now, not after the analysis
     report = RenderReport(out)
     t = time.perf_counter()
     sb = load_storyboard(storyboard, sandbox=sandbox)
@@ -199,11 +230,14 @@ def render(
         task = bar.add_task(f"generating {len(plan.shots)} shots ({backend.name})", total=len(plan.shots))
         from .scoring import score_take
 
-        results = generate_shots(
-            plan, backend, cache, takes=plan.takes, pick=pick, only=only, music=music, scorer=score_take,
-            on_shot=lambda i, rec: bar.update(task, completed=i + 1),
-        )
-    report.generated, report.cached = cache.misses, cache.hits
+        runner = make_executor(executor, ray_address=ray_address, model_name=plan.model, model=backend)
+        settings = ShotSettings(plan.takes, dict(pick or {}), only, music, score_take)
+        try:
+            results = runner.run(plan, backend, cache, settings, on_shot=lambda i, rec: bar.update(task, advance=1))
+        except OSError as e:  # writing a take: name the cache, not its temporary file
+            raise encode.storage_error(e, cache.root) or e from None
+    report.generated = sum(not t.cached for r in results for t in r.takes)
+    report.cached = sum(t.cached for r in results for t in r.takes)
     report.stages["generation"] = time.perf_counter() - t
 
     t = time.perf_counter()

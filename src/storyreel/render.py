@@ -15,6 +15,7 @@ starts, so a killed render resumes where it stopped.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -93,6 +94,98 @@ def apply_conditioning_fallbacks(plan: ShotPlan, model: VideoModel) -> ShotPlan:
     return plan
 
 
+@dataclass
+class ShotSettings:
+    """How every shot is made: takes per shot, forced picks, shots to regenerate, and take scoring.
+
+    Plain data (plus the scorer, a module-level function), so an executor can
+    send it to other processes or machines with the plan.
+    """
+
+    takes: int = 1
+    pick: dict[int, int] = field(default_factory=dict)
+    only: set[int] | None = None
+    music: object = None
+    scorer: Callable | None = None
+    on_step: Callable | None = None
+
+    def n_takes(self, index: int) -> int:
+        return max(self.takes, self.pick.get(index, 0) + 1)
+
+
+def conditioned_on_previous(plan: ShotPlan, index: int, model: VideoModel) -> bool:
+    """Whether shot `index` starts from shot index-1's last frame (continuous camera, backend with i2v)."""
+    return index > 0 and plan.shots[index].camera.continuous and "i2v" in model.capabilities
+
+
+def needs_previous_to_choose(plan: ShotPlan, index: int, settings: ShotSettings) -> bool:
+    """Whether choosing among shot `index`'s takes looks at the previous shot's chosen last frame (scoring)."""
+    return index > 0 and settings.scorer is not None and settings.n_takes(index) > 1
+
+
+def make_takes(
+    plan: ShotPlan, index: int, model: VideoModel, cache: TakeCache, settings: ShotSettings,
+    previous: ShotResult | None = None,
+) -> tuple[list[TakeRecord], list[Clip], bool]:
+    """Generate (or fetch from the cache) every take of shot `index`: (records, clips, conditioned).
+
+    `previous` (shot index-1's result) is needed only when the shot is
+    conditioned on it; each take is in the cache before the next starts.
+    """
+    shot = plan.shots[index]
+    n_native = native_frames_needed(plan, index, model, edit.transition_overlaps(plan))
+    h, w = native_size(plan, model)
+    base = GenerationRequest(
+        prompt=shot.prompt, seed=shot.seed, height=h, width=w,
+        frames=min(model.native.frames, n_native) if "extend" in model.capabilities else n_native,
+    )
+    conditioned = conditioned_on_previous(plan, index, model)
+    if conditioned:
+        if previous is None:
+            raise ValueError(f"shot {index} is conditioned on shot {index - 1}, whose result was not given")
+        base = replace(base, first_frames=handoff_frame(plan, index - 1, previous.clip.frames, settings.music)[None])
+    records, clips = [], []
+    for k in range(settings.n_takes(index)):
+        req = replace(base, seed=shot.seed + 1_000_003 * k)
+        key = take_key(model.identity(), req, {"n_frames": n_native, "overlap": CHAIN_OVERLAP})
+        clip = None if (settings.only is not None and index in settings.only) else cache.get(key)
+        cached = clip is not None
+        if clip is None:
+            clip = chain.generate_long(model, req, n_native, overlap=CHAIN_OVERLAP, progress=settings.on_step)
+            cache.put(key, clip, {"shot": index, "take": k, "prompt": req.prompt, "seed": req.seed})
+        records.append(TakeRecord(k, req.seed, key, cached=cached))
+        clips.append(clip)
+    return records, clips, conditioned
+
+
+def choose_take(
+    plan: ShotPlan, index: int, records: list[TakeRecord], clips: list[Clip], conditioned: bool,
+    settings: ShotSettings, previous: ShotResult | None = None,
+) -> ShotResult:
+    """Score the takes (against the previous shot's chosen last frame) and keep the forced or best one."""
+    n_takes = len(clips)
+    prev_last = previous.clip.frames[-1] if previous is not None else None
+    if settings.scorer is not None and n_takes > 1:
+        for rec, clip in zip(records, clips):
+            rec.score, rec.scores = settings.scorer(clip.frames, prev_last, plan.shots[index])
+    if index in settings.pick:
+        chosen = settings.pick[index]
+    elif settings.scorer is not None and n_takes > 1:
+        chosen = max(range(n_takes), key=lambda k: records[k].score)
+    else:
+        chosen = 0
+    return ShotResult(index, clips[chosen], chosen, records, conditioned)
+
+
+def generate_shot(
+    plan: ShotPlan, index: int, model: VideoModel, cache: TakeCache, settings: ShotSettings,
+    previous: ShotResult | None = None,
+) -> ShotResult:
+    """One shot, start to finish: its takes, then the choice. The unit of work of every executor."""
+    records, clips, conditioned = make_takes(plan, index, model, cache, settings, previous)
+    return choose_take(plan, index, records, clips, conditioned, settings, previous)
+
+
 def generate_shots(
     plan: ShotPlan,
     model: VideoModel,
@@ -106,49 +199,24 @@ def generate_shots(
     on_shot=None,
     on_step=None,
 ) -> list[ShotResult]:
-    """Generate (or fetch from the cache) every shot's takes and choose one per shot.
+    """Generate (or fetch from the cache) every shot's takes and choose one per shot, in order, here.
 
     pick[i] = k forces take k of shot i; `only` regenerates just those shots
     (their cached takes are bypassed; other shots come from the cache).
     `scorer(frames, previous_last_frame, shot) -> (score, parts)` ranks takes.
+    This is the sequential reference; storyreel.executor runs the same
+    per-shot function (generate_shot) in a pool or on a Ray cluster.
     """
-    pick = pick or {}
-    overlaps = edit.transition_overlaps(plan)
-    h, w = native_size(plan, model)
+    settings = ShotSettings(takes, dict(pick or {}), only, music, scorer, on_step)
+    return run_in_order(plan, model, cache, settings, on_shot)
+
+
+def run_in_order(plan: ShotPlan, model: VideoModel, cache: TakeCache, settings: ShotSettings, on_shot=None) -> list[ShotResult]:
+    """Every shot in order in this thread; on_shot(i, chosen TakeRecord) after each."""
     results: list[ShotResult] = []
-    for i, shot in enumerate(plan.shots):
-        n_native = native_frames_needed(plan, i, model, overlaps)
-        base = GenerationRequest(
-            prompt=shot.prompt, seed=shot.seed, height=h, width=w,
-            frames=min(model.native.frames, n_native) if "extend" in model.capabilities else n_native,
-        )
-        conditioned = False
-        prev_last = results[-1].clip.frames[-1] if results else None
-        if i > 0 and shot.camera.continuous and "i2v" in model.capabilities:
-            base = replace(base, first_frames=handoff_frame(plan, i - 1, results[-1].clip.frames, music)[None])
-            conditioned = True
-        n_takes = max(takes, pick.get(i, 0) + 1)
-        records, clips = [], []
-        for k in range(n_takes):
-            req = replace(base, seed=shot.seed + 1_000_003 * k)
-            key = take_key(model.identity(), req, {"n_frames": n_native, "overlap": CHAIN_OVERLAP})
-            clip = None if (only is not None and i in only) else cache.get(key)
-            cached = clip is not None
-            if clip is None:
-                clip = chain.generate_long(model, req, n_native, overlap=CHAIN_OVERLAP, progress=on_step)
-                cache.put(key, clip, {"shot": i, "take": k, "prompt": req.prompt, "seed": req.seed})
-            rec = TakeRecord(k, req.seed, key, cached=cached)
-            if scorer is not None and n_takes > 1:
-                rec.score, rec.scores = scorer(clip.frames, prev_last, shot)
-            records.append(rec)
-            clips.append(clip)
-        if i in pick:
-            chosen = pick[i]
-        elif scorer is not None and n_takes > 1:
-            chosen = max(range(n_takes), key=lambda k: records[k].score)
-        else:
-            chosen = 0
-        results.append(ShotResult(i, clips[chosen], chosen, records, conditioned))
+    for i in range(len(plan.shots)):
+        res = generate_shot(plan, i, model, cache, settings, results[-1] if results else None)
+        results.append(res)
         if on_shot is not None:
-            on_shot(i, records[chosen])
+            on_shot(i, res.takes[res.chosen])
     return results

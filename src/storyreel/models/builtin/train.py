@@ -73,6 +73,20 @@ def _save_checkpoint(path: Path, payload: dict) -> None:
     os.replace(tmp, path)
 
 
+def _stop_on_signal() -> list[int]:
+    """A list that becomes non-empty on SIGTERM/SIGINT, so the loop ends at a step boundary and checkpoints."""
+    import signal
+
+    flag: list[int] = []
+
+    def handler(signum, frame):  # noqa: ARG001
+        flag.append(signum)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, handler)
+    return flag
+
+
 def _lr(cfg: TrainConfig, step: int) -> float:
     """Linear warm-up (from warmup_start, where a fresh optimiser begins), then cosine to 10%."""
     cosine = 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, max(0, step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))))
@@ -251,7 +265,8 @@ def train_dit(cfg: TrainConfig, run_dir: Path, dit_cfg: DiTConfig | None = None,
     ema.eval()
     last_save, t0, start_step = time.time(), time.time(), step
     losses: list[float] = []
-    while step < cfg.steps:
+    stop = _stop_on_signal()
+    while step < cfg.steps and not stop:
         aspect = str(rng.choice(list(ASPECTS), p=list(ASPECT_WEIGHTS.values())))
         _fresh(ae, rng, cfg.fresh_per_step, aspect, buffer)
         z, tok, mask, pool = buffer.draw(aspect, cfg.batch, rng)
