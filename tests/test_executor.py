@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import time
 from pathlib import Path
 
@@ -42,8 +41,9 @@ class LoggingModel:
 
     def generate(self, req, progress=None):
         start = time.time()
-        if req.prompt in self.rendezvous:  # wait until the other named shot is also running (proves parallelism)
-            mine, other = (Path(p) for p in self.rendezvous[req.prompt])
+        meet = self.rendezvous.get(req.prompt) or self.rendezvous.get(f"seed {req.seed}")
+        if meet:  # wait until the other named shot (or take) is also running: proves they run in parallel
+            mine, other = (Path(p) for p in meet)
             mine.touch()
             deadline = time.time() + 60
             while not other.exists():
@@ -201,6 +201,17 @@ def test_ray_honours_dependencies_and_runs_independent_chains_in_parallel(ray_cl
     _check_order(plan, log)
 
 
+def test_ray_makes_the_takes_of_a_conditioned_shot_in_parallel(ray_cluster, tmp_path):
+    plan = _plan([False, True])
+    s0, s1 = plan.shots[1].seed, plan.shots[1].seed + 1_000_003  # shot 1's two takes, both after shot 0
+    meet = {f"seed {s0}": (tmp_path / "a", tmp_path / "b"), f"seed {s1}": (tmp_path / "b", tmp_path / "a")}
+    settings = ShotSettings(takes=2, scorer=red_scorer)
+    got = RayExecutor().run(plan, LoggingModel(tmp_path / "log", rendezvous=meet), TakeCache(tmp_path / "c"), settings)
+    ref = render.run_in_order(plan, LoggingModel(tmp_path / "ref.log"), TakeCache(tmp_path / "ref"), settings)
+    _same(ref, got)
+    _check_order(plan, _log(tmp_path / "log"))
+
+
 def test_ray_retries_a_worker_that_dies_mid_task(ray_cluster, tmp_path):
     plan = _plan(CONTINUOUS)
     model = LoggingModel(tmp_path / "log", die_on=plan.shots[1].prompt)
@@ -219,3 +230,50 @@ def test_ray_task_errors_come_back_as_storyreel_errors(ray_cluster, tmp_path):
     with pytest.raises(StoryreelError, match="refused") as info:
         RayExecutor().run(_plan(CONTINUOUS), Refusing(tmp_path / "log"), TakeCache(tmp_path), ShotSettings())
     assert info.value.field == "prompt"
+
+
+BOARD = """\
+title: Two chains
+song: song.wav
+output: {size: 160x90, fps: 24}
+camera: {move: zoom_in, amount: 0.1, continuous: true}
+shots:
+  - prompt: "a red star stays still over a meadow"
+    length: 2 beats
+  - prompt: "a yellow circle moves right in a day sky"
+    length: 2 beats
+  - prompt: "a blue square moves up at sunset"
+    length: 2 beats
+    camera: {move: zoom_in, amount: 0.1, continuous: false}
+  - prompt: "a white heart moves left in the night sky"
+"""
+
+
+@pytest.mark.slow
+def test_cli_render_with_ray_writes_the_same_video_as_local(ray_cluster, tmp_path, monkeypatch):
+    """The built-in model end to end: `--executor ray` (tasks with 1 CPU = 1 torch thread) and the local
+    executor (1 torch thread here) give byte-identical MP4s and the same takes in their caches."""
+    import torch
+    from typer.testing import CliRunner
+
+    from helpers_media import make_song
+    from storyreel.cli import app
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    make_song(tmp_path / "song.wav", 6.0)
+    (tmp_path / "board.yaml").write_text(BOARD)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        outs = {}
+        for name in ("local", "ray"):
+            out = tmp_path / name / "video.mp4"
+            res = CliRunner().invoke(app, ["render", str(tmp_path / "board.yaml"), "-o", str(out), "--executor", name,
+                                           "--cache-dir", str(tmp_path / f"cache-{name}")])
+            assert res.exit_code == 0, res.output
+            outs[name] = out.read_bytes()
+    finally:
+        torch.set_num_threads(threads)
+    assert outs["ray"] == outs["local"]
+    names = {n: sorted(p.name for p in (tmp_path / f"cache-{n}").glob("*/*.npz")) for n in outs}
+    assert names["ray"] == names["local"] and len(names["ray"]) == 4

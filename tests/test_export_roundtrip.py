@@ -114,7 +114,7 @@ class WorldModel:
 def test_render_export_shots_writes_clips_the_otio_uses(tmp_path, monkeypatch):
     import storyreel.models.registry as registry
 
-    monkeypatch.setattr(registry, "get_model", lambda name: WorldModel())
+    monkeypatch.setattr(registry, "get_model", lambda name, options=None: WorldModel())
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.delenv("STORYREEL_C2PA_CERT", raising=False)
     monkeypatch.delenv("STORYREEL_C2PA_KEY", raising=False)

@@ -72,7 +72,7 @@ def test_a_refused_prompt_stops_the_render_before_generation_with_exit_2(tmp_pat
     import storyreel.models.registry as registry
 
     calls = []
-    monkeypatch.setattr(registry, "get_model", lambda name: calls.append(name) or ExplodingModel())
+    monkeypatch.setattr(registry, "get_model", lambda name, options=None: calls.append(name) or ExplodingModel())
     monkeypatch.setenv("STORYREEL_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.delenv("STORYREEL_POLICY", raising=False)

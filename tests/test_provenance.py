@@ -194,7 +194,7 @@ shots:
 def project(tmp_path, monkeypatch):
     import storyreel.models.registry as registry
 
-    monkeypatch.setattr(registry, "get_model", lambda name: WorldModel())
+    monkeypatch.setattr(registry, "get_model", lambda name, options=None: WorldModel())
     monkeypatch.setenv("STORYREEL_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.delenv("STORYREEL_POLICY", raising=False)

@@ -56,7 +56,7 @@ def test_continuous_camera_starts_each_shot_from_the_previous_pushed_in_last_fra
     res = render.generate_shots(plan, model, TakeCache(tmp_path))
     assert not res[0].conditioned_on_previous and res[1].conditioned_on_previous
     first_req_shot1 = next(q for q in model.requests if q.prompt == plan.shots[1].prompt)
-    expected = render.handoff_frame(plan, 0, res[0].clip.frames)
+    expected = render.handoff_frame(plan, 0, res[0].clip.frames, fps=res[0].clip.fps)
     assert np.array_equal(first_req_shot1.first_frames[0], expected)
 
 

@@ -165,6 +165,8 @@ def _decode_av(path: Path, *, max_seconds: float) -> tuple[np.ndarray, int]:
         if not container.streams.audio:
             raise StoryreelError("contains no audio stream", file=str(path))
         stream = container.streams.audio[0]
+        if stream.codec_context is None:  # FFmpeg has no decoder for the codec the file names
+            raise StoryreelError("is not a readable audio file (unknown audio codec)", file=str(path))
         native_sr = int(stream.rate or stream.codec_context.sample_rate or 0)
         if native_sr <= 0:
             raise StoryreelError("is not a readable audio file (no sample rate)", file=str(path))

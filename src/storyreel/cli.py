@@ -99,6 +99,7 @@ def render(
     block_cache: Optional[str] = typer.Option(None, help="diffusers models: none or fbc[:THRESHOLD] (FirstBlockCache)."),
     executor: str = typer.Option("local", help="Where shots are generated: local (a pool sized to this machine) or ray (Ray tasks on a cluster)."),
     ray_address: Optional[str] = typer.Option(None, help="With --executor ray: the cluster to join (auto, HOST:6379, ray://HOST:10001; default $RAY_ADDRESS, else a local one)."),
+    grade: Optional[bool] = typer.Option(None, "--grade/--no-grade", help="Colour continuity: match each shot's opening colours to the previous shot's last frame (default: the storyboard's `grade:`)."),
 ) -> None:
     """Render a storyboard into a music video."""
     try:
@@ -109,7 +110,7 @@ def render(
             sandbox=sandbox, cache_dir=cache_dir, crf=crf, export_shots=export_shots, policy=policy,
             c2pa_cert=c2pa_cert, c2pa_key=c2pa_key,
             model_options={"dtype": dtype, "offload": offload, "vae_tiling": vae_tiling, "cache": block_cache},
-            executor=executor, ray_address=ray_address,
+            executor=executor, ray_address=ray_address, grade=grade,
         )
         stages = ", ".join(f"{k} {v:.1f}s" for k, v in rep.stages.items())
         console.print(

@@ -13,13 +13,19 @@ destination.
 Colour: frames are converted RGB -> YUV 4:2:0 with OpenCV (BT.601, limited
 range; ~10× faster than swscale here) and the stream is tagged BT.601 so
 players decode the colours as they were encoded.
+
+Deterministic: the same frames and song give the same bytes (no timestamps in
+the file; x264's MB-tree is off, see X264_PARAMS), so a resumed render is
+byte-identical to an uninterrupted one.
 """
 
 from __future__ import annotations
 
 import errno
+import glob
 import os
 import secrets
+import socket
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from fractions import Fraction
@@ -36,6 +42,10 @@ AUDIO_FRAME = 1024  # AAC frame size in samples
 AUDIO_BITRATE = 192_000
 BT601 = 6  # AVCOL_SPC_SMPTE170M / AVCOL_PRI_SMPTE170M / AVCOL_TRC_SMPTE170M
 RANGE_MPEG = 1  # limited (TV) range, what cv2's RGB2YUV_I420 produces
+# Deterministic bytes: with x264's MB-tree rate control the same frames gave different bitstreams from run to
+# run (its result depended on leftover memory from earlier work in the process), so a resumed render could
+# not be byte-identical to an uninterrupted one. Without it, same frames + song -> same MP4.
+X264_PARAMS = "mbtree=0"
 _MP4_KEYS = {"encoder": "encoding_tool"}  # the muxer overwrites "encoder"; "encoding_tool" lands in ©too
 
 
@@ -121,13 +131,34 @@ def _chain(*iterables: Iterable) -> Iterator:
         yield from it
 
 
+_HOST = "".join(c for c in socket.gethostname() if c.isalnum())[:32] or "host"
+
+
+def remove_stale_partials(path: Path) -> int:
+    """Delete temporary files next to `path` left by writers on this host that are gone (killed, kill -9).
+
+    A live writer's file (its process still exists) is left alone. Returns how many were removed.
+    """
+    removed = 0
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.{_HOST}-*.part"):
+        try:
+            pid = int(tmp.name[len(f".{path.name}.{_HOST}-"):].split("-")[0])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            tmp.unlink(missing_ok=True)
+            removed += 1
+        except (ValueError, PermissionError, OSError):
+            pass  # not ours to judge, or alive under another user
+    return removed
+
+
 def _temp_path(path: Path) -> Path:
     """Create a fresh hidden file next to `path` (same filesystem, so the final rename is atomic).
 
     Created with mode 0666 minus the umask, like any normal output file.
     """
     for _ in range(100):
-        tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.part"
+        tmp = path.parent / f".{path.name}.{_HOST}-{os.getpid()}-{secrets.token_hex(4)}.part"
         try:
             os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
             return tmp
@@ -165,6 +196,7 @@ def encode(
     audio = _audio_chunks(song, total_samples) if song is not None else None
     tmp: Path | None = None
     try:
+        remove_stale_partials(path)
         tmp = _temp_path(path)
         _write(tmp, frames, n_frames, fps, (width, height), audio, metadata or {}, crf, preset, progress)
         os.replace(tmp, path)
@@ -202,7 +234,7 @@ def _write(
             out.metadata[_MP4_KEYS.get(key, key)] = str(value)
         video = out.add_stream("libx264", rate=rate)
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
-        video.options = {"crf": str(crf), "preset": preset}
+        video.options = {"crf": str(crf), "preset": preset, "x264-params": X264_PARAMS}
         cc = video.codec_context
         cc.colorspace, cc.color_primaries, cc.color_trc, cc.color_range = BT601, BT601, BT601, RANGE_MPEG
         astream = None

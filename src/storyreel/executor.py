@@ -19,11 +19,13 @@ resumes from whatever takes were finished, wherever they were made.
   every core with torch's intra-op threads; running chains side by side on
   the same cores would only interleave them) and one worker per visible CUDA
   GPU for GPU backends (each with its own model instance on its own device).
-- RayExecutor: one Ray task per shot (`max_retries`: a task whose worker dies
-  is run again, and finds the takes its first attempt finished in the cache).
-  A shot conditioned on its predecessor gets the predecessor's result as an
-  ObjectRef argument, so Ray starts it only when that is done; everything
-  else is free to run at once on any node. GPU backends ask for one GPU per
+- RayExecutor: one Ray task per shot, or with several takes per shot one
+  task per take plus a small task that chooses (`max_retries`: a task whose
+  worker dies is run again, and finds the takes its first attempt finished
+  in the cache). A shot conditioned on its predecessor gets the
+  predecessor's result as an ObjectRef argument, so Ray starts it only when
+  that is done; everything else (other chains, the takes of one shot) is
+  free to run at once on any node. GPU backends ask for one GPU per
   task; the built-in model asks for `num_cpus` cores and uses exactly that
   many torch threads. Workers build the model themselves from a picklable
   factory (the registry name and options), so weights load once per worker
@@ -227,14 +229,15 @@ def _shot_task(ctx: _Context, source, index: int, previous: ShotResult | None) -
     return render.generate_shot(ctx.plan, index, model, cache, ctx.settings, previous)
 
 
-def _takes_task(ctx: _Context, source, index: int):
+def _take_task(ctx: _Context, source, index: int, take: int, previous: ShotResult | None):
     model, cache = _prepare(ctx, source)
-    return render.make_takes(ctx.plan, index, model, cache, ctx.settings, None)
+    return render.make_takes(ctx.plan, index, model, cache, ctx.settings, previous, which=[take])
 
 
-def _choose_task(ctx: _Context, index: int, made, previous: ShotResult) -> ShotResult:
-    records, clips, conditioned = made
-    return render.choose_take(ctx.plan, index, records, clips, conditioned, ctx.settings, previous)
+def _choose_task(ctx: _Context, index: int, previous: ShotResult | None, *made) -> ShotResult:
+    records = [r for m in made for r in m[0]]
+    clips = [c for m in made for c in m[1]]
+    return render.choose_take(ctx.plan, index, records, clips, made[0][2], ctx.settings, previous)
 
 
 class RayExecutor:
@@ -293,18 +296,19 @@ class RayExecutor:
         source = ray.put(("factory", self.model_factory) if self.model_factory else ("object", model))
         opts = {"num_cpus": cpus, "num_gpus": gpus, "max_retries": self.max_retries}
         shot = ray.remote(_shot_task).options(**opts)
-        takes = ray.remote(_takes_task).options(**opts)
+        take = ray.remote(_take_task).options(**opts)
         choose = ray.remote(_choose_task).options(num_cpus=min(cpus, 1), max_retries=self.max_retries)
 
         refs: list = []
         for i in range(len(plan.shots)):
             prev = refs[i - 1] if i else None
-            if render.conditioned_on_previous(plan, i, model):
-                refs.append(shot.remote(ctx, source, i, prev))  # Ray starts it when `prev` is done
-            elif render.needs_previous_to_choose(plan, i, settings):
-                refs.append(choose.remote(ctx, i, takes.remote(ctx, source, i), prev))
-            else:
-                refs.append(shot.remote(ctx, source, i, None))
+            start_from = prev if render.conditioned_on_previous(plan, i, model) else None  # Ray waits for it
+            if settings.n_takes(i) == 1:
+                refs.append(shot.remote(ctx, source, i, start_from))
+            else:  # every take is its own task; the choice waits for all of them (and the previous shot's choice)
+                made = [take.remote(ctx, source, i, k, start_from) for k in range(settings.n_takes(i))]
+                judge_by = prev if render.needs_previous_to_choose(plan, i, settings) else None
+                refs.append(choose.remote(ctx, i, judge_by, *made))
 
         results: list[ShotResult | None] = [None] * len(refs)
         pending = {ref: i for i, ref in enumerate(refs)}

@@ -20,7 +20,8 @@ from . import __version__, edit, encode, export
 from .cache import TakeCache, default_cache_dir
 from .errors import StoryreelError
 from .music import MusicMap, analyze
-from .plan import ShotPlan, make_plan
+from .grade import grade_shots
+from .plan import Grade, ShotPlan, make_plan
 from .progress import progress_bar
 from .render import ShotResult, ShotSettings, apply_conditioning_fallbacks
 from .storyboard import Storyboard, load_storyboard, storyboard_hash
@@ -117,9 +118,11 @@ def _write_text_atomic(path: Path, text: str) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def plan_record(plan: ShotPlan, results: list[ShotResult] | None = None) -> dict:
-    """The plan as JSON, with each shot's takes (keys, seeds, scores) and what was generated."""
+def plan_record(plan: ShotPlan, results: list[ShotResult] | None = None, grade_report: dict | None = None) -> dict:
+    """The plan as JSON, with each shot's takes (keys, seeds, scores), what was generated, and the grade's effect."""
     d = plan.to_dict()
+    if grade_report is not None:
+        d["grade_report"] = grade_report
     for shot, res in zip(d["shots"], results or []):
         shot["take"] = res.chosen
         shot["takes"] = [t.__dict__ for t in res.takes]
@@ -169,6 +172,7 @@ def render(
     watermark: bool = True,
     executor: str = "local",
     ray_address: str | None = None,
+    grade: bool | None = None,
 ) -> RenderReport:
     """Render a storyboard to `out` (MP4) and its sidecars; returns timings and counts.
 
@@ -181,6 +185,8 @@ def render(
     executor: "local" (a pool sized to this machine) or "ray" (shots as Ray
     tasks on the cluster at `ray_address`, else $RAY_ADDRESS, else a local
     one); see storyreel.executor. Disk full or read-only: StoryreelError.
+    grade: True/False turns the colour-continuity grade on (the storyboard's
+    settings, else `match: previous`) or off; None keeps the storyboard's.
     """
     from . import handoff
     from . import policy as policy_mod
@@ -198,7 +204,6 @@ def render(
     report = RenderReport(out)
     t = time.perf_counter()
     sb = load_storyboard(storyboard, sandbox=sandbox)
-    backend = backend_for(sb, model or sb.model, model_options)
     song = song_path(sb)
     report.stages["load"] = time.perf_counter() - t
 
@@ -220,7 +225,10 @@ def render(
     policy_mod.check_plan(plan, prompt_policy)  # before any generation
     creds = c2pa_sign.resolve_credentials(c2pa_cert, c2pa_key)
     signer = c2pa_sign.load_signer(creds) if creds else None  # bad credentials fail now, not after the render
+    backend = backend_for(sb, plan.model, model_options)  # missing weights fail here, before any generation
     plan = apply_conditioning_fallbacks(plan, backend)
+    if grade is not None:
+        plan.grade = (plan.grade or Grade()) if grade else None
     report.stages["planning"] = time.perf_counter() - t
     report.shots, report.duration = len(plan.shots), plan.duration
 
@@ -240,6 +248,13 @@ def render(
     report.cached = sum(t.cached for r in results for t in r.takes)
     report.stages["generation"] = time.perf_counter() - t
 
+    shot_frames, shot_fps = [r.clip.frames for r in results], [r.clip.fps for r in results]
+    grade_report = None
+    if plan.grade is not None:
+        t = time.perf_counter()
+        shot_frames, grade_report = grade_shots(plan, shot_frames, shot_fps, music)  # colour continuity
+        report.stages["grade"] = time.perf_counter() - t
+
     t = time.perf_counter()
     thumbs: dict[int, np.ndarray] = {}
     mids = {(s.start_frame + s.end_frame) // 2: s.index for s in plan.shots}
@@ -249,7 +264,7 @@ def render(
     def frames_with_thumbs():
         """The assembled frames; times the assembly separately from the encoder pulling on it."""
         nonlocal assembly_seconds
-        frames = edit.assemble(plan, [r.clip.frames for r in results], [r.clip.fps for r in results], music)
+        frames = edit.assemble(plan, shot_frames, shot_fps, music)
         for g in range(plan.frames):
             t0 = time.perf_counter()
             frame = next(frames)
@@ -284,7 +299,7 @@ def render(
     shot_media = [str(p.resolve()) for p in shot_writer.close()] if shot_writer else None
 
     t = time.perf_counter()
-    _write_text_atomic(sidecar(out, ".plan.json"), json.dumps(plan_record(plan, results), indent=2) + "\n")
+    _write_text_atomic(sidecar(out, ".plan.json"), json.dumps(plan_record(plan, results, grade_report), indent=2) + "\n")
     provenance_info = {
         "storyreel": __version__, "storyboard_hash": plan.storyboard_hash, "models": models, "shots": len(plan.shots),
         "watermark": {"method": provenance.METHOD, "payload_hex": provenance.PAYLOAD.hex()} if watermark else None,

@@ -109,6 +109,16 @@ class Transition:
 
 
 @dataclass
+class Grade:
+    """Colour continuity (storyreel.grade): match each shot's opening colours to what the viewer saw before."""
+
+    match: str = "previous"  # previous: the previous shot's last frame; reference: the `reference` image
+    strength: float = 1.0  # 0..1: how far the shot's first frame is moved to the target's colours
+    ramp: bool = True  # ease the grade out over the shot (smoothstep), so the shot ends in its own colours
+    reference: str = ""  # absolute path of the reference image (match: reference)
+
+
+@dataclass
 class Shot:
     index: int
     start_frame: int
@@ -150,6 +160,7 @@ class ShotPlan:
     storyboard_hash: str = ""
     negative: str = ""  # negative prompt for every shot
     characters: dict[str, dict] = field(default_factory=dict)  # name -> {"description", "image" (abs path or "")}
+    grade: Optional[Grade] = None  # colour continuity; None = off
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -164,6 +175,8 @@ class ShotPlan:
             s["transition"] = Transition(**s["transition"])
             shots.append(Shot(**s))
         d["shots"] = shots
+        if d.get("grade") is not None:
+            d["grade"] = Grade(**d["grade"])
         return cls(**d)
 
 
@@ -634,7 +647,17 @@ def make_plan(storyboard: Storyboard, music: MusicMap, *, model: Optional[str] =
         negative=substitute(sb.negative, sb.character_text()),
         characters={name: {"description": c.description, "image": str(sb.resolve_image(name) or "")}
                     for name, c in sb.characters.items()},
+        grade=_grade(sb),
     )
+
+
+def _grade(sb: Storyboard) -> Optional[Grade]:
+    """The storyboard's `grade:` as plan data (ramp defaults: on for previous, off for reference)."""
+    g = sb.grade
+    if g is None:
+        return None
+    ramp = g.match == "previous" if g.ramp is None else g.ramp
+    return Grade(g.match, g.strength, ramp, str(sb.resolve_grade_reference() or ""))
 
 
 def _song_name(sb: Storyboard, music: MusicMap) -> str:

@@ -22,9 +22,10 @@ import numpy as np
 
 from . import camera, edit
 from .cache import TakeCache, take_key
+from .errors import StoryreelError
 from .models import chain
 from .models.base import Clip, GenerationRequest, VideoModel
-from .plan import ShotPlan, Transition
+from .plan import Shot, ShotPlan, Transition
 
 CHAIN_OVERLAP = 4  # frames of the previous generation that condition the next when extending
 
@@ -70,20 +71,71 @@ def native_size(plan: ShotPlan, model: VideoModel) -> tuple[int, int]:
     return model.native.height, model.native.width
 
 
-def handoff_frame(plan: ShotPlan, prev_index: int, prev_frames: np.ndarray, music=None) -> np.ndarray:
-    """The previous shot's last frame as the camera last saw it, at native size (H, W, 3).
+def character_image(plan: ShotPlan, shot: Shot) -> np.ndarray | None:
+    """The reference image (H, W, 3) uint8 RGB of the first character the shot names that has one, else None.
 
-    This is what the next shot starts from: rendering the camera's final
-    window onto a native-size frame means the next shot's first frame shows
-    exactly what the previous shot's last frame showed.
+    Passed as GenerationRequest.reference_image to every take of the shot (it
+    is part of the cache key); backends without the "reference" capability
+    (the built-in model among them) ignore it, and the plan says so.
     """
-    win = camera.shot_windows(plan, prev_index, music)[-1]
+    for name in shot.characters:
+        path = plan.characters.get(name, {}).get("image")
+        if path:
+            from PIL import Image
+
+            try:
+                with Image.open(path) as im:
+                    return np.asarray(im.convert("RGB"))
+            except OSError as e:
+                raise StoryreelError(f"cannot read {name}'s reference image: {e}", file=path) from None
+    return None
+
+
+def handoff_frame(
+    plan: ShotPlan, prev_index: int, prev_frames: np.ndarray, music=None, fps: float | None = None
+) -> np.ndarray:
+    """What the camera would see one output frame after the previous shot's end, at native size (H, W, 3).
+
+    This is what the next shot starts from, so its first frame continues the
+    previous shot's last one without a stall or a jump:
+
+    - the picture is the previous take at the time the viewer last saw it
+      (with `fps`, the take's frame rate, the take is time-resampled onto the
+      shot's output frames as `edit.assemble` does, which usually ends before
+      the take's final frame) plus one output frame of motion; without `fps`,
+      the take's final frame;
+    - the window is the camera's at the shot's last output frame, pushed in
+      by one more frame's zoom step when the move zooms in (zoom_in, an
+      audio-reactive zoom), so the zoom rate carries straight across the cut.
+      Moves that zoom out or pan cannot be carried on from inside the last
+      frame; they hand off the last window as it was.
+    """
+    shot = plan.shots[prev_index]
+    ov = edit.transition_overlaps(plan)
+    post = ov[prev_index + 1].post if prev_index + 1 < len(plan.shots) else 0
+    span = (shot.start_frame - ov[prev_index].pre, shot.end_frame + post)  # what edit.assemble renders
+    k = shot.end_frame - 1 - span[0]  # the shot's last output frame, in span coordinates
+    win = camera.shot_windows(plan, prev_index, music, span)[k]
+    ext = camera.shot_windows(plan, prev_index, music, (span[0], max(span[1], shot.end_frame + 1)))
+    step = ext[k + 1].zoom / ext[k].zoom  # the camera's next frame (ratios do not depend on the span)
+    if step > 1:
+        win = camera.Window(win.cx, win.cy, win.zoom * step, win.inner_zoom)
+    src = prev_frames[-1]
+    if fps is not None:
+        pos = edit.resample_positions(len(prev_frames), fps, span[1] - span[0], plan.fps)
+        nxt = pos[k] + (pos[k] - pos[k - 1] if k > 0 else 0.0)
+        src = edit.blend_at(prev_frames, min(nxt, len(prev_frames) - 1))
     h, w = prev_frames.shape[1:3]
-    return camera.render(np.ascontiguousarray(prev_frames[-1]), win, h, w)
+    return camera.render(np.ascontiguousarray(src), win, h, w)
 
 
 def apply_conditioning_fallbacks(plan: ShotPlan, model: VideoModel) -> ShotPlan:
     """Continuous camera on a backend without image conditioning: zoom-through transitions instead, noted."""
+    for shot in plan.shots:
+        named = [n for n in shot.characters if plan.characters.get(n, {}).get("image")]
+        note = f"{model.name} takes no reference images: {named[0]}'s image is passed but not used" if named else ""
+        if note and "reference" not in model.capabilities and note not in shot.notes:
+            shot.notes.append(note)
     if "i2v" in model.capabilities:
         return plan
     for shot in plan.shots[1:]:
@@ -125,12 +177,13 @@ def needs_previous_to_choose(plan: ShotPlan, index: int, settings: ShotSettings)
 
 def make_takes(
     plan: ShotPlan, index: int, model: VideoModel, cache: TakeCache, settings: ShotSettings,
-    previous: ShotResult | None = None,
+    previous: ShotResult | None = None, which: list[int] | None = None,
 ) -> tuple[list[TakeRecord], list[Clip], bool]:
     """Generate (or fetch from the cache) every take of shot `index`: (records, clips, conditioned).
 
     `previous` (shot index-1's result) is needed only when the shot is
     conditioned on it; each take is in the cache before the next starts.
+    `which`: just these take numbers (an executor making takes in parallel).
     """
     shot = plan.shots[index]
     n_native = native_frames_needed(plan, index, model, edit.transition_overlaps(plan))
@@ -138,14 +191,16 @@ def make_takes(
     base = GenerationRequest(
         prompt=shot.prompt, seed=shot.seed, height=h, width=w,
         frames=min(model.native.frames, n_native) if "extend" in model.capabilities else n_native,
+        reference_image=character_image(plan, shot),
     )
     conditioned = conditioned_on_previous(plan, index, model)
     if conditioned:
         if previous is None:
             raise ValueError(f"shot {index} is conditioned on shot {index - 1}, whose result was not given")
-        base = replace(base, first_frames=handoff_frame(plan, index - 1, previous.clip.frames, settings.music)[None])
+        first = handoff_frame(plan, index - 1, previous.clip.frames, settings.music, previous.clip.fps)
+        base = replace(base, first_frames=first[None])
     records, clips = [], []
-    for k in range(settings.n_takes(index)):
+    for k in range(settings.n_takes(index)) if which is None else which:
         req = replace(base, seed=shot.seed + 1_000_003 * k)
         key = take_key(model.identity(), req, {"n_frames": n_native, "overlap": CHAIN_OVERLAP})
         clip = None if (settings.only is not None and index in settings.only) else cache.get(key)

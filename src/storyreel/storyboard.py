@@ -29,6 +29,7 @@ Schema (every mapping rejects unknown keys):
     pacing: auto | slow | normal | fast
     transition: cut | crossfade | zoom_through | {kind, beats}
     timeline: [{at: 0..1 | section, era: text}, ...]   # the look changes over the song
+    grade: true | {match: previous | reference, strength: 0..1, ramp, reference: image}   # colour continuity
     shots: [prompt | {prompt, length, camera, transition, seed}, ...]
     sections: [{section, era, camera, bars, shots: [...]}, ...]   # instead of `shots`
 """
@@ -54,6 +55,7 @@ CAMERA_MOVES = ("static", "zoom_in", "zoom_out", "pan_left", "pan_right", "tilt_
 EASINGS = ("linear", "ease_in", "ease_out", "ease_in_out")
 TRANSITIONS = ("cut", "crossfade", "zoom_through")
 PACINGS = ("auto", "slow", "normal", "fast")
+GRADE_MATCHES = ("previous", "reference")
 LENGTH_HINT = 'use "2 bars", "4 beats" or "3.5s"'
 MAX_BYTES = 2_000_000  # a storyboard is a text file a person writes; refuse anything far bigger
 MAX_NODES = 200_000  # YAML aliases can expand a small file into a huge tree ("billion laughs")
@@ -313,6 +315,29 @@ class TimelineKey(_Strict):
         raise ValueError(f"{_show(v)} is not a position; use a fraction of the song (0.5) or a section (chorus, B, 3)")
 
 
+class GradeSpec(_Strict):
+    """Colour continuity (storyreel.grade): `grade: true` or a mapping; `grade: false` is off."""
+
+    match: str = "previous"  # previous: the previous shot's last frame; reference: the `reference` image
+    strength: float = Field(1.0, ge=0.0, le=1.0)  # how far the first frame moves towards the target, 0..1
+    ramp: Optional[bool] = None  # ease the grade out over the shot; default: yes for previous, no for reference
+    reference: Optional[str] = None  # image to match, relative to the storyboard (match: reference)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        if data is True:  # grade: true
+            return {}
+        if isinstance(data, str):  # grade: previous
+            return {"match": _one_of(data, GRADE_MATCHES, "grade")}
+        return data
+
+    @field_validator("match", mode="before")
+    @classmethod
+    def _match(cls, v: object) -> str:
+        return _one_of(v, GRADE_MATCHES, "grade match")
+
+
 class Storyboard(_Strict):
     """A validated storyboard. Build it with `load_storyboard` to get file/line-aware errors."""
 
@@ -329,6 +354,7 @@ class Storyboard(_Strict):
     pacing: str = "auto"
     transition: TransitionSpec = Field(default_factory=TransitionSpec)
     timeline: list[TimelineKey] = Field(default_factory=list)
+    grade: Optional[GradeSpec] = None
     shots: Optional[list[ShotSpec]] = None
     sections: Optional[list[SectionSpec]] = None
     diffusers: Optional[dict[str, Any]] = None  # memory/speed options for diffusers backends (models.diffusers_backend)
@@ -339,6 +365,11 @@ class Storyboard(_Strict):
     @classmethod
     def _pacing(cls, v: object) -> str:
         return _one_of(v, PACINGS, "pacing")
+
+    @field_validator("grade", mode="before")
+    @classmethod
+    def _grade_off(cls, v: object) -> object:
+        return None if v is False else v  # grade: false
 
     # Locations -------------------------------------------------------------------
 
@@ -370,6 +401,11 @@ class Storyboard(_Strict):
     def resolve_song_path(self) -> Optional[Path]:
         """Absolute path of the song, or None for `song: demo` (the caller makes the bundled demo song)."""
         return None if self.is_demo_song else (self.base_dir / self.song).resolve()
+
+    def resolve_grade_reference(self) -> Optional[Path]:
+        """Absolute path of the colour grade's reference image, if it has one."""
+        image = self.grade.reference if self.grade else None
+        return (self.base_dir / image).resolve() if image else None
 
     def resolve_image(self, name: str) -> Optional[Path]:
         """Absolute path of character `name`'s reference image, if it has one."""
@@ -683,6 +719,12 @@ def _check(sb: Storyboard, *, sandbox: bool, check_files: bool) -> None:
     _check_path(sb, ("song",), None if sb.is_demo_song else sb.song, sandbox, check_files, "song")
     for name, c in sb.characters.items():
         _check_path(sb, ("characters", name, "image"), c.image, sandbox, check_files, "image")
+    if sb.grade is not None:
+        if sb.grade.match == "reference" and not sb.grade.reference:
+            raise sb.error(("grade",), "`match: reference` needs a `reference:` image to match")
+        if sb.grade.match != "reference" and sb.grade.reference:
+            raise sb.error(("grade", "reference"), "a reference image is only used with `match: reference`")
+        _check_path(sb, ("grade", "reference"), sb.grade.reference, sandbox, check_files, "image")
 
 
 def _check_names(sb: Storyboard) -> None:

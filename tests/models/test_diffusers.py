@@ -229,7 +229,8 @@ def test_storyboard_through_wan_and_cogvideox_chains_and_conditions(tiny_pipelin
     for req, call in _conditioned_calls(model):
         assert np.array_equal(_pil_array(call["image"]), req.first_frames[-1])
     first_of_shot2 = shot2[0][0]
-    assert np.array_equal(first_of_shot2.first_frames[0], render.handoff_frame(plan, 0, results[0].clip.frames))
+    assert np.array_equal(first_of_shot2.first_frames[0], render.handoff_frame(plan, 0, results[0].clip.frames,
+                                                                                        fps=results[0].clip.fps))
     assert results[1].conditioned_on_previous and results[2].conditioned_on_previous
     assert model.shared_with_i2v == ["text_encoder", "tokenizer", "vae"]  # identical files: loaded once
     # a chained generation continues from the previous generation's last frames
