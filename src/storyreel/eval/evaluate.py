@@ -147,6 +147,13 @@ def _score(readings: list[Reading], scenes: list[world.Scene]) -> tuple[dict, di
 
 def evaluate(model, *, n_one: int = 48, n_two: int = 24, steps: int | None = None, progress=None) -> EvalResult:
     """Generate the held-out set with `model`, render it with the world, and score both with the probe."""
+    if not probe_mod.PROBE_PATH.exists():
+        from ..errors import StoryreelError
+
+        raise StoryreelError(
+            f"the evaluation probe is not trained yet ({probe_mod.PROBE_PATH.name} is missing): "
+            "storyreel eval cannot score videos without it"
+        )
     pr = probe_mod.load_probe()
     items = heldout_set(n_one, n_two)
     gen_readings, ref_readings, scenes = [], [], []
