@@ -8,6 +8,7 @@ Uses a fresh take cache (so generation is really timed) unless --cache is given.
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 from pathlib import Path
 
@@ -23,7 +24,8 @@ def main() -> None:
     ap.add_argument("--cache", default=None, help="take cache to use (default: a fresh temporary one)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        rep = render(Path(args.storyboard), Path(args.out), cache_dir=Path(args.cache or tmp))
+        os.environ["XDG_CACHE_HOME"] = tmp  # a fresh song-analysis cache too, so analysis is really timed
+        rep = render(Path(args.storyboard), Path(args.out), cache_dir=Path(args.cache or tmp) / "takes")
     total = sum(rep.stages.values())
     print(f"demo render on {torch.get_num_threads()} threads: {rep.shots} shots, {rep.duration:.1f} s of video")
     print(f"{'stage':<12} {'seconds':>8} {'share':>6}")
