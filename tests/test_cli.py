@@ -127,3 +127,13 @@ def test_unwritable_output_is_a_clear_error(project):
 def test_cli_runs_as_a_subprocess():
     proc = subprocess.run([sys.executable, "-m", "storyreel.cli", "plan", "/nonexistent.yaml"], capture_output=True, text=True)
     assert proc.returncode == 2 and "nonexistent.yaml" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_storyboard_can_force_the_meter(project):
+    board = project / "board.yaml"
+    board.write_text(STORYBOARD.replace("title: Test reel", "title: Test reel\nbeats_per_bar: 3", 1))
+    code, output = _invoke("plan", board, "--json")
+    assert code == 0, output
+    shots = json.loads(output)["shots"]
+    # the click track beats every 0.5 s: "1 bar" is now 3 beats, 1.5 s (the first shot, 2 bars, also absorbs the lead-in)
+    assert abs((shots[1]["end"] - shots[1]["start"]) - 1.5) < 0.05

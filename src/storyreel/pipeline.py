@@ -79,7 +79,7 @@ def load_and_plan(storyboard: Path, *, sandbox: bool = False, model: str | None 
     """Storyboard and song -> (storyboard, music map, plan). No generation."""
     sb = load_storyboard(storyboard, sandbox=sandbox)
     song = song_path(sb)
-    music = analyze_song(song, sb.output.fps)
+    music = analyze_song(song, sb.output.fps, beats_per_bar=sb.beats_per_bar)
     plan = make_plan(sb, music, model=model)
     plan.song = str(song)
     if takes is not None:
@@ -208,7 +208,7 @@ def render(
     report.stages["load"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    music = analyze_song(song, sb.output.fps)
+    music = analyze_song(song, sb.output.fps, beats_per_bar=sb.beats_per_bar)
     report.stages["analysis"] = time.perf_counter() - t
 
     t = time.perf_counter()

@@ -357,6 +357,7 @@ class Storyboard(_Strict):
     grade: Optional[GradeSpec] = None
     shots: Optional[list[ShotSpec]] = None
     sections: Optional[list[SectionSpec]] = None
+    beats_per_bar: Optional[int] = Field(None, ge=2, le=12)  # force the meter (3 for 3/4, 6 for 6/8); None detects
     diffusers: Optional[dict[str, Any]] = None  # memory/speed options for diffusers backends (models.diffusers_backend)
 
     _source: Optional["SourceMap"] = PrivateAttr(None)
