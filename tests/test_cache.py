@@ -68,6 +68,8 @@ def test_gc_keeps_the_most_recently_used(tmp_path):
     for i, key in enumerate(["aa01", "bb02", "cc03"]):
         p = cache.put(key, _clip(i))
         os.utime(p, (time.time() - 100 + i, time.time() - 100 + i))
-    removed, freed = cache.gc(keep_last=1)
-    assert removed == 2 and freed > 0
+    from storyreel.cli_cache import collect
+
+    res = collect(cache, keep_last=1)
+    assert res["removed"] == 2 and res["freed"] > 0
     assert [e[0] for e in cache.entries()] == ["cc03"]

@@ -117,14 +117,3 @@ class TakeCache:
             st = p.stat()
             out.append((p.stem, st.st_size, st.st_mtime))
         return sorted(out, key=lambda e: -e[2])
-
-    def gc(self, keep_last: int) -> tuple[int, int]:
-        """Delete all but the `keep_last` most recently used takes; returns (removed, bytes freed)."""
-        removed = freed = 0
-        for key, size, _ in self.entries()[keep_last:]:
-            self._path(key).unlink(missing_ok=True)
-            removed += 1
-            freed += size
-        for tmp in self.root.glob("*/.*.tmp"):  # leftovers of killed writers
-            tmp.unlink(missing_ok=True)
-        return removed, freed
