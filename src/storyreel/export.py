@@ -193,7 +193,12 @@ def write_otio(
     downbeats: list[float] | None = None,
 ) -> Path:
     """Write the plan's edit as an .otio file (atomic). media_path is the rendered MP4."""
-    text = otio.adapters.write_to_string(build_timeline(plan, media_path, shot_media, downbeats), "otio_json")
+    return write_timeline(build_timeline(plan, media_path, shot_media, downbeats), out_path)
+
+
+def write_timeline(timeline: otio.schema.Timeline, out_path: str | os.PathLike) -> Path:
+    """Write an already built timeline as an .otio file (atomic)."""
+    text = otio.adapters.write_to_string(timeline, "otio_json")
     return _atomic_write(out_path, text.encode("utf-8"))
 
 

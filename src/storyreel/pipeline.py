@@ -306,8 +306,9 @@ def render(
     }
     if creds:
         c2pa_sign.sign_mp4(out, creds, sb.display_title, provenance_info, signer)
-    export.write_otio(plan, sidecar(out, ".otio"), str(out.resolve()), shot_media, music.downbeats)
-    handoff.write_interchange(export.build_timeline(plan, str(out.resolve()), shot_media, music.downbeats), out)
+    timeline = export.build_timeline(plan, str(out.resolve()), shot_media, music.downbeats)  # built once, written thrice
+    export.write_timeline(timeline, sidecar(out, ".otio"))
+    handoff.write_interchange(timeline, out)
     export.contact_sheet([thumbs[i] for i in range(len(plan.shots))], plan, sidecar(out, ".contact.png"))
     write_manifest(manifest_path(out), build_manifest(
         plan, results, out, models=models, watermark=watermark, storyboard=str(storyboard),
