@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from dataclasses import replace
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-from storyreel.demo_song import DEMO, GroundTruth, PartSpec, SongSpec, ground_truth, synth_song, synthesize
+from storyreel.demo_song import DEMO, GroundTruth, PartSpec, SongSpec, fingerprint, ground_truth, synth_song, synthesize
 
 SR = 22050
 
@@ -96,3 +99,14 @@ def test_bad_specs_are_refused():
     bad_inst = SongSpec((PartSpec("v", 2, ("C",), frozenset({"banjo"})),))
     with pytest.raises(ValueError, match="instruments"):
         synth_song(bad_inst, SR)
+
+
+def test_fingerprint_is_the_same_in_every_process():
+    # the demo song's file name comes from it: a per-process value re-synthesised the song on every render
+    code = "from storyreel import demo_song; print(demo_song.fingerprint())"
+    seen = {
+        subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONHASHSEED": seed}, capture_output=True, text=True, check=True).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(seen) == 1
+    assert fingerprint() != fingerprint(replace(DEMO, seed=DEMO.seed + 1))

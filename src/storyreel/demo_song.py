@@ -12,14 +12,17 @@ half rate (it is low-passed anyway) and upsampled, so four minutes take a few se
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 
 import numpy as np
-from scipy import signal
 
+# scipy.signal is imported inside the synthesis functions: it takes seconds to import, and a render
+# that finds the song already synthesised only needs DEMO and fingerprint().
 from .audio import write_wav
 
 # --- the song description -------------------------------------------------------------------------
@@ -113,6 +116,16 @@ def synth_song(spec: SongSpec, sr: int = 22050) -> tuple[np.ndarray, GroundTruth
     n = int(round(tl.truth.duration * sr))
     r = _Renderer(spec, tl, sr, n, rng)
     return r.mix(), tl.truth
+
+
+def fingerprint(spec: SongSpec = DEMO) -> str:
+    """A short hash of everything that determines the song, stable across processes.
+
+    (repr() is not: it lists frozensets in the order of Python's per-process
+    string hashing, so a repr-keyed file was synthesised anew on every run.)
+    """
+    text = json.dumps(asdict(spec), sort_keys=True, default=sorted)
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
 def synthesize(path: str | os.PathLike, sr: int = 22050, spec: SongSpec = DEMO) -> GroundTruth:
@@ -267,6 +280,7 @@ def _kick(sr: int) -> np.ndarray:
 
 
 def _snare(sr: int, rng: np.random.Generator) -> np.ndarray:
+    from scipy import signal
     t = np.arange(int(0.3 * sr)) / sr
     sos = signal.butter(2, [900, 6000], btype="bandpass", fs=sr, output="sos")
     noise = signal.sosfilt(sos, rng.standard_normal(len(t)))
@@ -277,6 +291,7 @@ def _snare(sr: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def _hat(sr: int, rng: np.random.Generator, decay: float) -> np.ndarray:
+    from scipy import signal
     t = np.arange(int(min(0.5, 6 * decay) * sr)) / sr
     sos = signal.butter(4, 6500, btype="highpass", fs=sr, output="sos")
     return signal.sosfilt(sos, rng.standard_normal(len(t))) * np.exp(-t / decay)
@@ -362,6 +377,7 @@ class _Renderer:
 
     def pads(self) -> np.ndarray:
         """Detuned saw chords, low-passed per part, rendered at half rate and upsampled."""
+        from scipy import signal
         sr2 = self.sr // 2
         n2 = self.n // 2 + 1
         out = np.zeros(n2)
@@ -429,6 +445,7 @@ class _Renderer:
 
     def lead(self) -> np.ndarray:
         """A soft saw lead with vibrato and a dotted-eighth echo, one motif per chord, repeated."""
+        from scipy import signal
         sr = self.sr
         out = np.zeros(self.n)
         motif_rng = np.random.default_rng(self.spec.seed + 101)
@@ -463,6 +480,7 @@ class _Renderer:
 
     def arp(self) -> np.ndarray:
         """Sixteenth-note plucked arpeggio over the chord, up and down."""
+        from scipy import signal
         sr = self.sr
         out = np.zeros(self.n)
         for bar in self.tl.bars:
@@ -524,6 +542,7 @@ def _echo(x: np.ndarray, sr: int, delay: float, feedback: float = 0.35, taps: in
 
 def _reverb(x: np.ndarray, sr: int, rng: np.random.Generator, seconds: float = 1.8) -> np.ndarray:
     """Convolution with decaying, darkened noise: a cheap, smooth hall."""
+    from scipy import signal
     t = np.arange(int(seconds * sr)) / sr
     ir = rng.standard_normal(len(t)) * np.exp(-t / (seconds / 6.9))  # -60 dB at `seconds`
     ir = signal.sosfilt(signal.butter(1, 3500, fs=sr, output="sos"), ir)

@@ -7,7 +7,6 @@ orders them, times them, shows progress and writes the outputs atomically.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import os
 import time
@@ -32,8 +31,7 @@ def demo_song_path() -> Path:
     from . import demo_song
 
     root = Path(os.environ.get("STORYREEL_DEMO_DIR", Path.home() / ".cache" / "storyreel" / "demo"))
-    version = hashlib.sha256(repr(demo_song.DEMO).encode()).hexdigest()[:10]  # a changed song gets a new file
-    path = root / f"demo-song-{version}.wav"
+    path = root / f"demo-song-{demo_song.fingerprint()}.wav"  # a changed song gets a new file
     if not path.exists():
         demo_song.synthesize(path)
     return path

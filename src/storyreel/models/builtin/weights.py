@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import asdict
+from functools import lru_cache
 from pathlib import Path
 
 import torch
@@ -58,11 +60,29 @@ def load_dit(weights_dir: Path = WEIGHTS_DIR) -> VideoDiT:
     return dit.eval()
 
 
+_WEIGHT_FILES = ("config.json", "autoencoder.safetensors", "dit.safetensors")
+
+
 def weights_identity(weights_dir: Path = WEIGHTS_DIR) -> str:
-    """A short hash of the weight files: part of every cache key, so retrained weights never reuse old takes."""
+    """A short hash of the weight files: part of every cache key, so retrained weights never reuse old takes.
+
+    Hashed once per process and file version (size, mtime): every take's key
+    needs it, and re-reading 26 MB per take cost seconds per render.
+    """
+    stamp = tuple((n, st.st_size, st.st_mtime_ns) for n in _WEIGHT_FILES if (st := _stat(weights_dir / n)) is not None)
+    return _hash_files(weights_dir, stamp)
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return path.stat()
+    except FileNotFoundError:
+        return None
+
+
+@lru_cache(maxsize=8)
+def _hash_files(weights_dir: Path, stamp: tuple) -> str:
     h = hashlib.sha256()
-    for name in ("config.json", "autoencoder.safetensors", "dit.safetensors"):
-        path = weights_dir / name
-        if path.exists():
-            h.update(path.read_bytes())
+    for name, _, _ in stamp:
+        h.update((weights_dir / name).read_bytes())
     return h.hexdigest()[:16]
