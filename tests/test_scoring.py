@@ -184,3 +184,19 @@ def test_takes_command_on_a_missing_or_wrong_file(tmp_path):
     (tmp_path / "x.json").write_text('{"title": 1}')
     result = runner.invoke(app, ["takes", str(tmp_path / "x.json")])
     assert result.exit_code == 2 and "not a storyreel plan" in result.output
+
+
+def test_adherence_prefers_the_take_that_shows_the_prompt():
+    # the built-in model's takes are also judged by the evaluation probe against the prompt
+    from storyreel.models.builtin import world
+    from storyreel.scoring import adherence
+
+    def video(thing: world.Thing, setting: str) -> np.ndarray:
+        scene = world.Scene((thing,), setting, "static")
+        return world.render(scene, world.random_layout(scene, np.random.default_rng(1), 80 / 48), 48, 80, 16)
+
+    prompt = "a red star moves right across a night sky"
+    right = adherence(video(world.Thing("red", "star", "right"), "night sky"), prompt)
+    wrong = adherence(video(world.Thing("blue", "circle", "up"), "meadow"), prompt)
+    assert right is not None and wrong is not None
+    assert right >= 0.75 > 0.25 >= wrong

@@ -219,7 +219,7 @@ def generate(
 
 @train_app.command("builtin")
 def train_builtin(
-    stage: str = typer.Option("dit", help="ae (the frame autoencoder) or dit (the transformer)."),
+    stage: str = typer.Option("dit", help="ae (the frame autoencoder), dit (the transformer) or probe (the evaluation's pixel probe)."),
     steps: Optional[int] = typer.Option(None, help="Total steps for the stage (resumes count towards it)."),
     run_dir: Optional[Path] = typer.Option(None, help="Checkpoints and logs (default ~/.cache/storyreel/train)."),
     export: bool = typer.Option(False, "--export", help="Write the package weights from the run's checkpoints and stop."),

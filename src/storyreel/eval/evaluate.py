@@ -12,6 +12,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+from scipy import ndimage
 
 from ..models.base import GenerationRequest
 from ..models.builtin import world
@@ -79,31 +80,52 @@ class Reading:
 
 
 def read(pr: probe_mod.Probe, video: np.ndarray, count: int) -> Reading:
-    """Probe a video; `count` objects are read (the caption says how many)."""
+    """Probe a video and read `count` objects (the caption says how many).
+
+    The objects are the `count` colours that cover the most pixels over the
+    clip; each is followed frame by frame as the largest connected region of
+    its colour, which gives its track (centre, radius); its shape is the shape
+    net's vote over crops of it in every frame where it is big enough.
+    """
     r = probe_mod.read_video(pr, video)
     setting = probe_mod.SETTINGS[int(r["setting"].mean(0).argmax())]
-    h, w = video.shape[1:3]
-    objects = []
-    half = max(1, len(video) // 2)
-    for slot in range(count):
-        colour = probe_mod.COLOURS[int(r[f"colour{slot}"][:half].mean(0).argmax())]
-        shape = probe_mod.SHAPES[int(r[f"shape{slot}"][:half].mean(0).argmax())]
-        objects.append((colour, shape, classify_motion(_track(r, slot, count))))
+    labels = r["colour"].argmax(-1)  # (T, h, w): 0 background, 1 + colour index
+    frames, short = len(labels), min(labels.shape[1:])
+    mass = np.bincount(labels.ravel(), minlength=1 + len(probe_mod.COLOURS))[1:]
+    found = []
+    for c in np.argsort(-mass, kind="stable")[:count]:
+        if mass[c] < 3 * frames:  # a few stray pixels are not an object
+            continue
+        track, crops_of, regions = [], [], []
+        for t in range(frames):
+            region = _largest_region(labels[t] == c + 1)
+            area = int(region.sum())
+            if area < 3:
+                continue
+            ys, xs = np.nonzero(region)
+            track.append((xs.mean() / short, ys.mean() / short, np.sqrt(area / np.pi) / short))
+            if area >= probe_mod.MIN_AREA:
+                crops_of.append(r["frames"][t])
+                regions.append(region)
+        if not track:
+            continue
+        votes = probe_mod.read_shapes(pr, crops_of, regions).sum(0)
+        shape = probe_mod.SHAPES[int(votes.argmax())] if len(regions) else "none"
+        motion = classify_motion(np.array(track)) if len(track) > 1 else "still"
+        found.append((track[0][0], (probe_mod.COLOURS[c], shape, motion)))
+    objects = [obj for _, obj in sorted(found, key=lambda f: f[0])]
+    objects += [("none", "none", "none")] * (count - len(objects))
     return Reading(setting, objects)
 
 
-def _track(r: dict, slot: int, count: int) -> np.ndarray:
-    """The box track of the object that starts in `slot`, following it if the pair swaps order."""
-    boxes = np.stack([r["box0"], r["box1"]], 1)  # (T, 2, 3)
-    if count == 1:
-        return boxes[:, 0]
-    cols = np.stack([r["colour0"], r["colour1"]], 1)  # (T, 2, C)
-    ident = cols[0, slot]
-    track = []
-    for t in range(len(boxes)):
-        s = int(np.argmax([cols[t, j] @ ident for j in range(2)]))
-        track.append(boxes[t, s])
-    return np.array(track)
+def _largest_region(mask: np.ndarray) -> np.ndarray:
+    """The largest 8-connected region of a boolean mask (all False if empty)."""
+    if not mask.any():
+        return mask
+    lab, n = ndimage.label(mask, structure=np.ones((3, 3)))
+    if n == 1:
+        return lab == 1
+    return lab == 1 + int(np.argmax(np.bincount(lab.ravel())[1:]))
 
 
 @dataclass

@@ -382,8 +382,13 @@ def object_state(thing: Thing, centre: tuple[float, float], size: float, s: floa
     return x, y, r
 
 
-def render(scene: Scene, layout: Layout, height: int, width: int, frames: int) -> np.ndarray:
-    """Render (T, H, W, 3) uint8. Progress s runs 0..1 over the clip, whatever its frame count."""
+def render(scene: Scene, layout: Layout, height: int, width: int, frames: int, masks: np.ndarray | None = None) -> np.ndarray:
+    """Render (T, H, W, 3) uint8. Progress s runs 0..1 over the clip, whatever its frame count.
+
+    With `masks` (T, H, W) integer array, also write which object covers each
+    pixel (its index in scene.things, the later one where they overlap) and
+    leave the rest untouched: the per-pixel truth the evaluation probe learns from.
+    """
     aspect = width / height
     w_world, h_world = (aspect, 1.0) if aspect >= 1 else (1.0, 1.0 / aspect)
     scale = w_world / width  # world units per pixel
@@ -404,7 +409,7 @@ def render(scene: Scene, layout: Layout, height: int, width: int, frames: int) -
             if scene.camera == "static":
                 static_bg = img.copy()
         px_world = scale / zoom
-        for thing, centre, size in zip(scene.things, layout.centres, layout.sizes):
+        for k, (thing, centre, size) in enumerate(zip(scene.things, layout.centres, layout.sizes)):
             ox, oy, r = object_state(thing, centre, size, s, layout.speed)
             # only the pixels near the object: its bounding box in screen space
             sx, sy = cx + (ox - pan_x - cx) * zoom, cy + (oy - pan_y - cy) * zoom
@@ -420,6 +425,8 @@ def render(scene: Scene, layout: Layout, height: int, width: int, frames: int) -
             shade = 1.0 - 0.12 * np.clip((by - oy) / r, -1, 1)[..., None]  # a little top light
             patch = img[i0:i1, j0:j1]
             img[i0:i1, j0:j1] = patch * (1 - alpha) + np.clip(colour * shade, 0, 1) * alpha
+            if masks is not None:
+                masks[f, i0:i1, j0:j1][alpha[..., 0] >= 0.5] = k
         out[f] = np.clip(img * 255.0 + 0.5, 0, 255).astype(np.uint8)
     return out
 
@@ -431,14 +438,16 @@ class Sample:
     scene: Scene
     caption: str
     video: np.ndarray = field(repr=False)
+    masks: np.ndarray | None = field(default=None, repr=False)  # (T, H, W) object index, -1 background
 
 
-def sample(seed: int, height: int = 48, width: int = 80, frames: int = 16, *, heldout: bool | None = False) -> Sample:
-    """A deterministic random captioned video."""
+def sample(seed: int, height: int = 48, width: int = 80, frames: int = 16, *, heldout: bool | None = False, masks: bool = False) -> Sample:
+    """A deterministic random captioned video (with its object masks if asked)."""
     rng = np.random.default_rng(seed)
     scene = random_scene(rng, heldout=heldout)
     layout = random_layout(scene, rng, width / height)
-    return Sample(scene, caption(scene, rng), render(scene, layout, height, width, frames))
+    m = np.full((frames, height, width), -1, np.int8) if masks else None
+    return Sample(scene, caption(scene, rng), render(scene, layout, height, width, frames, masks=m), m)
 
 
 # Reading captions back ----------------------------------------------------------

@@ -1,0 +1,58 @@
+"""`storyreel eval builtin`: held-out captions, scoring against the caption, and the CLI's JSON."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from storyreel.cli import app
+from storyreel.eval.evaluate import Reading, _score, classify_motion, heldout_set
+from storyreel.models.builtin import world
+
+
+def test_heldout_captions_are_unseen_combinations_and_phrasings():
+    items = heldout_set(10, 5)
+    assert len(items) == 15
+    assert all(any(world.is_heldout(t, s.setting) for t in s.things) for s, _ in items)
+    assert all(s.camera == "static" for s, _ in items)
+    rng = __import__("numpy").random.default_rng(0)
+    trained = {world.caption(s, rng) for s, _ in items for _ in range(20)}
+    assert not trained & {c for _, c in items}
+
+
+def test_classify_motion_from_tracks():
+    import numpy as np
+
+    t = np.linspace(0, 1, 16)[:, None]
+    still = np.array([[0.8, 0.5, 0.1]])
+    assert classify_motion(still + t * [0.4, 0, 0]) == "right"
+    assert classify_motion(still - t * [0.4, 0, 0]) == "left"
+    assert classify_motion(still - t * [0, 0.4, 0]) == "up"
+    assert classify_motion(still * (1 + t * [0, 0, 1.5])) == "grows"
+    assert classify_motion(still * (1 - t * [0, 0, 0.6])) == "shrinks"
+    assert classify_motion(np.repeat(still, 16, 0)) == "still"
+
+
+def test_score_forgives_a_left_right_swap_but_not_a_wrong_binding():
+    a, b = world.Thing("red", "star", "left"), world.Thing("blue", "circle", "right")
+    scene = world.Scene((a, b), "sunset", "static")
+    swapped = Reading("sunset", [("blue", "circle", "right"), ("red", "star", "left")])
+    crossed = Reading("sunset", [("red", "circle", "left"), ("blue", "star", "right")])
+    _, two = _score([swapped], [scene])
+    assert two["binding"] == 1.0 and two["colour"] == 1.0
+    _, two = _score([crossed], [scene])
+    assert two["binding"] == 0.0 and two["colour"] == 1.0 and two["shape"] == 0.0
+
+
+def test_eval_cli_prints_json_with_model_and_ceiling():
+    res = CliRunner().invoke(app, ["eval", "builtin", "--json", "--n-one", "3", "--n-two", "2", "--steps", "4"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["n_one"] == 3 and data["n_two"] == 2
+    for attr in ("colour", "shape", "motion", "setting"):
+        assert 0.0 <= data["one_object"][attr] <= 1.0
+        assert data["ceiling_one_object"][attr] >= 2 / 3  # the probe reads the renderer's videos
+    assert "binding" in data["two_object"]
+    assert data["speed"]["seconds_per_clip"] > 0
+    assert data["temporal"]["flicker_renderer"] >= 0
