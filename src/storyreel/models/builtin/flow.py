@@ -62,8 +62,9 @@ def flow_loss(
     pooled: torch.Tensor,
     cond_mask: torch.Tensor,  # (B, T)
     drop_text: torch.Tensor,  # (B,) bool: caption dropped, for classifier-free guidance
+    weight: torch.Tensor | None = None,  # (B, T, h, w) per latent cell, e.g. objects weighing more
 ) -> torch.Tensor:
-    """Mean squared velocity error over the frames that are not given."""
+    """Mean squared velocity error over the frames that are not given (weighted per cell if asked)."""
     b = x0.shape[0]
     t = torch.sigmoid(torch.randn(b, device=x0.device))  # logit-normal
     noise = torch.randn_like(x0)
@@ -81,8 +82,9 @@ def flow_loss(
         text_mask = torch.where(drop_text.view(b, 1), nm, text_mask)
         pooled = torch.where(drop_text.view(b, 1), npool, pooled)
     v = model(xt, t, x0, cond_mask, text, text_mask, pooled)
-    err = (v.float() - (noise - x0)) ** 2 * (1 - m)
-    denom = (1 - m).expand_as(err).sum().clamp(min=1.0)
+    keep = (1 - m) if weight is None else (1 - m) * weight[:, None]  # (B, 1, T, h, w)
+    err = (v.float() - (noise - x0)) ** 2 * keep
+    denom = keep.expand_as(err).sum().clamp(min=1.0)
     return err.sum() / denom
 
 

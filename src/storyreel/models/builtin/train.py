@@ -54,6 +54,7 @@ class TrainConfig:
     fresh_per_step: int = 2
     buffer_size: int = 24000
     text_drop: float = 0.1
+    object_weight: float = 4.0  # extra loss weight on latent cells with objects (see object_weight)
     ema: float = 0.999
     seed: int = 0
     checkpoint_every_s: float = 300.0
@@ -96,11 +97,28 @@ def _lr(cfg: TrainConfig, step: int) -> float:
     return cfg.lr * cosine
 
 
-def _video_batch(rng: np.random.Generator, n: int, aspect: str, heldout: bool | None = False):
+def _video_batch(rng: np.random.Generator, n: int, aspect: str, heldout: bool | None = False, masks: bool = False):
+    """(video (n, T, H, W, 3) uint8, captions) and, with masks, also (n, T, H, W) bool object masks."""
     h, w = ASPECTS[aspect]
-    samples = [world.sample(int(rng.integers(1 << 62)), h, w, FRAMES, heldout=heldout) for _ in range(n)]
+    samples = [world.sample(int(rng.integers(1 << 62)), h, w, FRAMES, heldout=heldout, masks=masks) for _ in range(n)]
     video = torch.from_numpy(np.stack([s.video for s in samples]))  # (n, T, H, W, 3) uint8
+    if masks:
+        return video, [s.caption for s in samples], torch.from_numpy(np.stack([s.masks >= 0 for s in samples]))
     return video, [s.caption for s in samples]
+
+
+def object_weight(masks: torch.Tensor, downsample: int, weight: float) -> torch.Tensor:
+    """Per latent cell loss weight (n, T, h, w): 1 on background, up to 1 + weight where objects are.
+
+    Objects cover a few percent of the frame, and a plain mean over latent
+    cells spends the transformer's effort on skies and grass: it drew the
+    settings well long before shapes or motion. Cells touching an object (the
+    mask pooled over each cell's pixels and its neighbours) weigh more.
+    """
+    n, t, hh, ww = masks.shape
+    cells = torch.nn.functional.avg_pool2d(masks.float().reshape(n * t, 1, hh, ww), downsample)  # fraction per cell
+    near = torch.nn.functional.max_pool2d(cells, 3, 1, 1)  # and the cells beside it
+    return (1.0 + weight * torch.maximum(cells, 0.5 * near)).reshape(n, t, hh // downsample, ww // downsample)
 
 
 # Stage 1: autoencoder -------------------------------------------------------
@@ -175,18 +193,20 @@ class ReplayBuffer:
         self.data: dict[str, dict[str, list[torch.Tensor]]] = {}
         self.next: dict[str, int] = {}
 
-    def add(self, aspect: str, latents: torch.Tensor, emb: text_mod.TextEmbedding) -> None:
+    KEYS = ("z", "tok", "mask", "pool", "w")
+
+    def add(self, aspect: str, latents: torch.Tensor, emb: text_mod.TextEmbedding, weights: torch.Tensor) -> None:
         emb = text_mod.pad_to(emb, self.text_len)
-        d = self.data.setdefault(aspect, {"z": [], "tok": [], "mask": [], "pool": []})
+        d = self.data.setdefault(aspect, {k: [] for k in self.KEYS})
         cap = max(1, int(self.size * ASPECT_WEIGHTS[aspect]))
         for i in range(latents.shape[0]):
-            items = (latents[i].half(), emb.tokens[i].half(), emb.mask[i], emb.pooled[i].half())
+            items = (latents[i].half(), emb.tokens[i].half(), emb.mask[i], emb.pooled[i].half(), weights[i].half())
             if len(d["z"]) < cap:
-                for key, v in zip(("z", "tok", "mask", "pool"), items):
+                for key, v in zip(self.KEYS, items):
                     d[key].append(v)
             else:
                 j = self.next.get(aspect, 0)
-                for key, v in zip(("z", "tok", "mask", "pool"), items):
+                for key, v in zip(self.KEYS, items):
                     d[key][j] = v
                 self.next[aspect] = (j + 1) % cap
 
@@ -200,7 +220,7 @@ class ReplayBuffer:
         d = self.data[aspect]
         idx = rng.integers(len(d["z"]), size=n)
         pick = lambda key: torch.stack([d[key][i] for i in idx])  # noqa: E731
-        return pick("z").float(), pick("tok").float(), pick("mask"), pick("pool").float()
+        return pick("z").float(), pick("tok").float(), pick("mask"), pick("pool").float(), pick("w").float()
 
 
 def load_autoencoder_for_training(run_dir: Path) -> FrameAutoencoder:
@@ -216,11 +236,11 @@ def load_autoencoder_for_training(run_dir: Path) -> FrameAutoencoder:
 
 
 @torch.no_grad()
-def _fresh(ae, rng, n, aspect, buffer: ReplayBuffer) -> None:
-    video, captions = _video_batch(rng, n, aspect)
+def _fresh(ae, rng, n, aspect, buffer: ReplayBuffer, weight: float) -> None:
+    video, captions, masks = _video_batch(rng, n, aspect, masks=True)
     with torch.autocast("cpu", dtype=torch.bfloat16):
         z = ae.encode_video(video).float()
-    buffer.add(aspect, z, text_mod.encode(captions))
+    buffer.add(aspect, z, text_mod.encode(captions), object_weight(masks, ae.cfg.downsample, weight))
 
 
 def train_dit(cfg: TrainConfig, run_dir: Path, dit_cfg: DiTConfig | None = None, log=print) -> VideoDiT:
@@ -257,10 +277,11 @@ def train_dit(cfg: TrainConfig, run_dir: Path, dit_cfg: DiTConfig | None = None,
             log(f"continuing from the shipped weights at step {step} (optimiser state starts fresh)")
     log(f"transformer: {model.num_params() / 1e6:.1f} M parameters")
     buffer = ReplayBuffer(cfg.buffer_size)
-    warm = min(cfg.buffer_size, 40 * cfg.batch)
+    # per-aspect caps round down, so the buffer can hold a little less than buffer_size
+    warm = min(sum(max(1, int(cfg.buffer_size * w)) for w in ASPECT_WEIGHTS.values()), 40 * cfg.batch)
     while len(buffer) < warm:  # fill the buffer before the first step
         for aspect in ASPECTS:
-            _fresh(ae, rng, 16, aspect, buffer)
+            _fresh(ae, rng, 16, aspect, buffer, cfg.object_weight)
     log(f"replay buffer warm: {len(buffer)} clips")
     ema.eval()
     last_save, t0, start_step = time.time(), time.time(), step
@@ -268,14 +289,14 @@ def train_dit(cfg: TrainConfig, run_dir: Path, dit_cfg: DiTConfig | None = None,
     stop = _stop_on_signal()
     while step < cfg.steps and not stop:
         aspect = str(rng.choice(list(ASPECTS), p=list(ASPECT_WEIGHTS.values())))
-        _fresh(ae, rng, cfg.fresh_per_step, aspect, buffer)
-        z, tok, mask, pool = buffer.draw(aspect, cfg.batch, rng)
+        _fresh(ae, rng, cfg.fresh_per_step, aspect, buffer, cfg.object_weight)
+        z, tok, mask, pool, weight = buffer.draw(aspect, cfg.batch, rng)
         cond_mask = random_cond_mask(cfg.batch, z.shape[2])
         drop = torch.rand(cfg.batch) < cfg.text_drop
         for g in opt.param_groups:
             g["lr"] = _lr(cfg, step)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
-            loss = flow_loss(model, z, tok, mask, pool, cond_mask, drop)
+            loss = flow_loss(model, z, tok, mask, pool, cond_mask, drop, weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -285,7 +306,7 @@ def train_dit(cfg: TrainConfig, run_dir: Path, dit_cfg: DiTConfig | None = None,
             for pe, pm in zip(ema.parameters(), model.parameters()):
                 pe.lerp_(pm, 1 - decay)
         step += 1
-        losses.append(float(loss))
+        losses.append(loss.item())
         if step % 25 == 0:
             mean = sum(losses) / len(losses)
             losses.clear()
@@ -337,5 +358,11 @@ def main(stage: str, steps: int | None = None, run_dir: Path | None = None, **ov
         train_autoencoder(cfg, run_dir)
     elif stage == "dit":
         train_dit(cfg, run_dir)
+    elif stage == "probe":
+        # the evaluation's pixel probe: trained on the renderer alone, written into the package
+        from ...eval.probe import PROBE_PATH, save_probe, train_probe
+
+        save_probe(train_probe(steps or 2000))
+        print(f"wrote {PROBE_PATH}")
     else:
-        raise ValueError(f"unknown stage {stage!r}: use ae or dit")
+        raise ValueError(f"unknown stage {stage!r}: use ae, dit or probe")
