@@ -223,11 +223,15 @@ def train_builtin(
     steps: Optional[int] = typer.Option(None, help="Total steps for the stage (resumes count towards it)."),
     run_dir: Optional[Path] = typer.Option(None, help="Checkpoints and logs (default ~/.cache/storyreel/train)."),
     export: bool = typer.Option(False, "--export", help="Write the package weights from the run's checkpoints and stop."),
+    resume: bool = typer.Option(True, "--resume/--fresh", help="Continue from the run's checkpoint (default), or refuse to if one exists."),
 ) -> None:
     """Train the built-in model from scratch on the procedural world (resumes from checkpoints)."""
     from .models.builtin import train
 
     rd = run_dir or train.default_run_dir()
+    ckpt = rd / f"{stage}.pt"
+    if not resume and ckpt.exists():
+        _fail(StoryreelError(f"a checkpoint exists at {ckpt}: move it away or pass another --run-dir to start fresh", field="--fresh"))
     if export:
         console.print(f"exported weights to {train.export(rd)}")
         return

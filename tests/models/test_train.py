@@ -44,3 +44,14 @@ def test_training_checkpoints_and_resumes(tmp_path, monkeypatch):
     train.train_dit(cfg3, tmp_path, tiny, log=lines.append)
     assert "resumed transformer at step 2" in lines
     assert torch.load(tmp_path / "dit.pt", weights_only=False)["step"] == 3
+
+
+def test_cli_fresh_refuses_to_overwrite_a_checkpoint(tmp_path):
+    from typer.testing import CliRunner
+
+    from storyreel.cli import app
+
+    (tmp_path / "dit.pt").write_bytes(b"checkpoint")
+    res = CliRunner().invoke(app, ["train", "builtin", "--stage", "dit", "--fresh", "--run-dir", str(tmp_path)])
+    assert res.exit_code == 2
+    assert "checkpoint exists" in res.output and (tmp_path / "dit.pt").read_bytes() == b"checkpoint"
