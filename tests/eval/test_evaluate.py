@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 from typer.testing import CliRunner
 
 from storyreel.cli import app
@@ -16,14 +17,12 @@ def test_heldout_captions_are_unseen_combinations_and_phrasings():
     assert len(items) == 15
     assert all(any(world.is_heldout(t, s.setting) for t in s.things) for s, _ in items)
     assert all(s.camera == "static" for s, _ in items)
-    rng = __import__("numpy").random.default_rng(0)
+    rng = np.random.default_rng(0)
     trained = {world.caption(s, rng) for s, _ in items for _ in range(20)}
     assert not trained & {c for _, c in items}
 
 
 def test_classify_motion_from_tracks():
-    import numpy as np
-
     t = np.linspace(0, 1, 16)[:, None]
     still = np.array([[0.8, 0.5, 0.1]])
     assert classify_motion(still + t * [0.4, 0, 0]) == "right"

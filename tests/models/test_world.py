@@ -50,13 +50,11 @@ def test_heldout_combinations_never_sampled_for_training():
 
 def test_layout_keeps_objects_on_screen():
     rng = np.random.default_rng(1)
-    from storyreel.eval.probe import screen_objects
-
     inside, total = 0, 0
     for _ in range(100):
         scene = world.random_scene(rng, heldout=None)
         layout = world.random_layout(scene, rng, 80 / 48)
-        for frame in screen_objects(scene, layout, 48, 80, 16):
+        for frame in world.screen_objects(scene, layout, 48, 80, 16):
             for _, x, y, r in frame:
                 inside += (0 < x < 80 / 48) and (0 < y < 1)
                 total += 1

@@ -36,13 +36,14 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..models.builtin import world
+from ..models.builtin.model import NATIVE_SIZES
 
 PROBE_PATH = Path(__file__).resolve().parent / "probe.safetensors"
 COLOURS = list(world.COLOURS)
 SHAPES = list(world.SHAPES)
 SETTINGS = list(world.SETTINGS)
 SHORT_SIDE = 48
-SIZES = ((48, 80), (48, 48), (80, 48))
+SIZES = tuple(NATIVE_SIZES.values())  # (height, width): the built-in model's native sizes, which eval reads
 CROP = 24
 MIN_AREA = 6  # pixels: smaller regions are too few to name a shape
 
@@ -228,22 +229,6 @@ def train_probe(steps: int = 2000, scenes: int = 6, seed: int = 1234, log=print)
         if (step + 1) % 100 == 0:
             log(f"probe step {step + 1}/{steps} pixels {pixel_loss.item():.3f} shape {shape_loss.item():.3f}")
     return probe.eval()
-
-
-def screen_objects(scene: world.Scene, layout: world.Layout, height: int, width: int, frames: int) -> list[list[tuple]]:
-    """For each frame: [(thing_index, x, y, r)] in short-side screen units, sorted by x."""
-    aspect = width / height
-    w, h = (aspect, 1.0) if aspect >= 1 else (1.0, 1.0 / aspect)
-    out = []
-    for f in range(frames):
-        s = f / max(frames - 1, 1)
-        zoom, px, py = world.camera_transform(scene.camera, s)
-        objs = []
-        for i, (thing, c, size) in enumerate(zip(scene.things, layout.centres, layout.sizes)):
-            ox, oy, r = world.object_state(thing, c, size, s, layout.speed)
-            objs.append((i, w / 2 + (ox - px - w / 2) * zoom, h / 2 + (oy - py - h / 2) * zoom, r * zoom))
-        out.append(sorted(objs, key=lambda o: o[1]))
-    return out
 
 
 def save_probe(probe: Probe, path: Path = PROBE_PATH) -> None:

@@ -30,9 +30,10 @@ from . import world
 from .autoencoder import AEConfig, FrameAutoencoder
 from .dit import DiTConfig, VideoDiT
 from .flow import flow_loss, random_cond_mask
+from .model import NATIVE_SIZES
 from .weights import WEIGHTS_DIR, save_weights
 
-ASPECTS = {"16:9": (48, 80), "1:1": (48, 48), "9:16": (80, 48)}
+ASPECTS = NATIVE_SIZES  # aspect -> (height, width) the model is trained and sampled at
 ASPECT_WEIGHTS = {"16:9": 0.6, "1:1": 0.2, "9:16": 0.2}
 FRAMES = 16
 

@@ -382,6 +382,22 @@ def object_state(thing: Thing, centre: tuple[float, float], size: float, s: floa
     return x, y, r
 
 
+def screen_objects(scene: Scene, layout: Layout, height: int, width: int, frames: int) -> list[list[tuple]]:
+    """For each frame: [(thing_index, x, y, r)] in short-side screen units, sorted by x."""
+    aspect = width / height
+    w, h = (aspect, 1.0) if aspect >= 1 else (1.0, 1.0 / aspect)
+    out = []
+    for f in range(frames):
+        s = f / max(frames - 1, 1)
+        zoom, px, py = camera_transform(scene.camera, s)
+        objs = []
+        for i, (thing, c, size) in enumerate(zip(scene.things, layout.centres, layout.sizes)):
+            ox, oy, r = object_state(thing, c, size, s, layout.speed)
+            objs.append((i, w / 2 + (ox - px - w / 2) * zoom, h / 2 + (oy - py - h / 2) * zoom, r * zoom))
+        out.append(sorted(objs, key=lambda o: o[1]))
+    return out
+
+
 def render(scene: Scene, layout: Layout, height: int, width: int, frames: int, masks: np.ndarray | None = None) -> np.ndarray:
     """Render (T, H, W, 3) uint8. Progress s runs 0..1 over the clip, whatever its frame count.
 
