@@ -34,6 +34,9 @@ def demo_song_path() -> Path:
     path = root / f"demo-song-{demo_song.fingerprint()}.wav"  # a changed song gets a new file
     if not path.exists():
         demo_song.synthesize(path)
+        for stale in root.glob("demo-song-*.wav"):  # songs of older versions: 10 MB each, never read again
+            if stale != path:
+                stale.unlink(missing_ok=True)
     return path
 
 
