@@ -63,6 +63,8 @@ def test_beats_tempo_downbeats_4_4(pop):
     assert hit_rate(gt.beats[1:], mm.beats) >= 0.95
     assert mir_eval.beat.f_measure(np.array(gt.beats), np.array(mm.beats)) >= 0.95
     assert hit_rate(gt.downbeats[1:], mm.downbeats) >= 0.9  # the right beat is "one"
+    # the song's first hit at 0 s has no onset to measure, yet it is beat 1 of bar 1
+    assert gt.beats[0] == 0.0 and mm.beats[0] <= TOL and mm.downbeats[0] == mm.beats[0]
     assert mm.downbeats == [b for b in mm.beats if b in set(mm.downbeats)]  # downbeats are beats
 
 
@@ -265,6 +267,7 @@ def test_demo_song_analysis_matches_generator(tmp_path):
     mm = analyze(path, cache_dir=tmp_path / "cache")
     assert mm.beats_per_bar == 4 and abs(mm.tempo - 100.0) < 1.0
     assert hit_rate(gt.downbeats, mm.downbeats) >= 0.95
+    assert len(mm.downbeats) == len(gt.downbeats) and mm.downbeats[0] <= TOL  # bar 1 starts at 0 s
     truth = [s for _, s, _ in gt.sections[1:]]
     assert hit_rate(truth, [s.start for s in mm.sections[1:]], tol=0.5) >= 0.8
     assert len(mm.sections) <= len(gt.sections) + 2  # no confetti of spurious sections
