@@ -43,7 +43,15 @@ def test_training_checkpoints_and_resumes(tmp_path, monkeypatch):
     cfg3 = train.TrainConfig(stage="dit", steps=3, batch=2, buffer_size=20, checkpoint_every_s=1e9)
     train.train_dit(cfg3, tmp_path, tiny, log=lines.append)
     assert "resumed transformer at step 2" in lines
-    assert torch.load(tmp_path / "dit.pt", weights_only=False)["step"] == 3
+    state = torch.load(tmp_path / "dit.pt", weights_only=False)
+    assert state["step"] == 3
+    # a longer schedule warmed up again from where it resumed, instead of jumping up the cosine
+    assert state["schedule"] == (3, 2) and any("warms up again from step 2" in line for line in lines)
+    assert train._lr(cfg3, 2) < 0.05 * train._lr(train.TrainConfig(steps=3, warmup=0), 2)
+    # the same schedule resumed: no new warm-up
+    lines.clear()
+    train.train_dit(cfg3, tmp_path, tiny, log=lines.append)
+    assert not any("warms up again" in line for line in lines) and cfg3.warmup_start == 2
 
 
 def test_cli_fresh_refuses_to_overwrite_a_checkpoint(tmp_path):

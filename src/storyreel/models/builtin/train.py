@@ -265,6 +265,13 @@ def train_dit(cfg: TrainConfig, run_dir: Path, dit_cfg: DiTConfig | None = None,
         step, rng = state["step"], state["rng"]
         torch.set_rng_state(state["torch_rng"])
         log(f"resumed transformer at step {step}")
+        saved = state.get("schedule")  # (total steps, warm-up start) of the run that wrote it
+        if saved is not None and saved[0] == cfg.steps:
+            cfg.warmup_start = saved[1]  # the same schedule: carry on, mid-warm-up included
+        else:
+            # a longer (or shorter) schedule moves the cosine: warm up to its new value rather than jump
+            cfg.warmup_start = step
+            log(f"new schedule of {cfg.steps} steps: the learning rate warms up again from step {step}")
     elif (WEIGHTS_DIR / "dit.safetensors").exists():
         # a new machine without the run's checkpoint: continue from the shipped (EMA) weights
         from .weights import _config, load_dit
@@ -315,13 +322,13 @@ def train_dit(cfg: TrainConfig, run_dir: Path, dit_cfg: DiTConfig | None = None,
             log(f"dit step {step}/{cfg.steps} loss {mean:.4f} lr {_lr(cfg, step):.2e} ({rate:.2f}s/step)")
             _log(run_dir, {"stage": "dit", "step": step, "loss": mean, "time": time.time()})
         if time.time() - last_save > cfg.checkpoint_every_s or step == cfg.steps:
-            _save_dit(ckpt, model, ema, opt, step, rng)
+            _save_dit(ckpt, model, ema, opt, step, rng, cfg)
             last_save = time.time()
-    _save_dit(ckpt, model, ema, opt, step, rng)
+    _save_dit(ckpt, model, ema, opt, step, rng, cfg)
     return ema
 
 
-def _save_dit(ckpt: Path, model, ema, opt, step: int, rng) -> None:
+def _save_dit(ckpt: Path, model, ema, opt, step: int, rng, cfg: TrainConfig) -> None:
     _save_checkpoint(
         ckpt,
         {
@@ -332,6 +339,7 @@ def _save_dit(ckpt: Path, model, ema, opt, step: int, rng) -> None:
             "rng": rng,
             "torch_rng": torch.get_rng_state(),
             "dit_cfg": asdict(model.cfg),
+            "schedule": (cfg.steps, cfg.warmup_start),  # so a resume can tell a longer schedule from the same one
         },
     )
 
