@@ -26,13 +26,13 @@ from storyreel.models.builtin.weights import WEIGHTS_DIR
 
 H, W, FRAMES = 48, 80, 16
 WORDS = {"setting": world.SETTING_WORDS, "colour": world.COLOUR_WORDS, "shape": world.SHAPE_WORDS, "motion": world.MOTION_WORDS}
-VALUES = {"setting": world.SETTINGS, "colour": tuple(world.COLOURS), "shape": world.SHAPES, "motion": world.MOTIONS}
+VALUES = {a: tuple(words) for a, words in WORDS.items()}  # each table is keyed by the attribute's values
 
 
 def caption(words: dict[str, str]) -> str:
     """'a red star moves right in the night sky' from one chosen phrase per attribute."""
     noun = f"{words['colour']} {words['shape']}"
-    return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun} {words['motion']} {words['setting']}"
+    return f"{world.article(noun)} {noun} {words['motion']} {words['setting']}"
 
 
 def main() -> None:

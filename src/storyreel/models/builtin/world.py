@@ -118,13 +118,14 @@ def _pick(rng: np.random.Generator, options: tuple[str, ...]) -> str:
     return options[int(rng.integers(len(options)))]
 
 
-def _article(words: str) -> str:
+def article(words: str) -> str:
+    """The article, 'a' or 'an', before `words`."""
     return "an" if words[0] in "aeiou" else "a"
 
 
 def _noun_phrase(thing: Thing, rng: np.random.Generator) -> str:
     words = f"{_pick(rng, COLOUR_WORDS[thing.colour])} {_pick(rng, SHAPE_WORDS[thing.shape])}"
-    return f"{_article(words)} {words}"
+    return f"{article(words)} {words}"
 
 
 def caption(scene: Scene, rng: np.random.Generator | int = 0, *, canonical: bool = False) -> str:
