@@ -33,22 +33,23 @@ import argparse
 import json
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from storyreel import edit
-from storyreel.cache import TakeCache
+from storyreel.edit.assemble import assemble
+from storyreel.edit.colour import histogram_distance
+from storyreel.edit.grade import grade_shots
 from storyreel.eval.temporal import warp_error
-from storyreel.grade import grade_shots
-from storyreel.models.registry import get_model
+from storyreel.models import registry
 from storyreel.music import analyze
-from storyreel.pipeline import song_path
-from storyreel.plan import Grade, make_plan
-from storyreel.render import apply_conditioning_fallbacks, generate_shots
-from storyreel.scoring import score_take
-from storyreel.storyboard import load_storyboard, parse_size
+from storyreel.job import load_job
+from storyreel.plan import make_plan
+from storyreel.render.cache import TakeCache
+from storyreel.render.scoring import score_take
+from storyreel.render.takes import ShotSettings, run_in_order
+from storyreel.storyboard import parse_size
 
 DEMO = Path(__file__).resolve().parent.parent / "examples" / "hardest-part" / "storyboard.yaml"
 
@@ -106,14 +107,12 @@ def render_and_measure(sb, music, size, cache: TakeCache, name: str, *, continuo
     """One render of the storyboard (see the module docstring) and its continuity numbers."""
     res = Result(name)
     t0 = time.perf_counter()
-    plan = make_plan(sb, music)
-    plan.width, plan.height = size
-    for shot in plan.shots:
+    plan = make_plan(sb, music, capabilities=registry.capabilities(sb.model), grade=grade)
+    for shot in plan.shots:  # the variant measured: the storyboard's camera with continuity on or off
         shot.camera.continuous = continuous
-    plan.grade = (plan.grade or Grade()) if grade else None
-    backend = get_model(plan.model)
-    plan = apply_conditioning_fallbacks(plan, backend)
-    results = generate_shots(plan, backend, cache, takes=takes, music=music, scorer=score_take)
+    plan = replace(plan, width=size[0], height=size[1])
+    backend = registry.get_model(plan.model)
+    results = run_in_order(plan, backend, cache, ShotSettings(takes, music=music, scorer=score_take))
     res.generated = sum(not t.cached for r in results for t in r.takes)
     res.cached = sum(t.cached for r in results for t in r.takes)
     if takes > 1:
@@ -126,13 +125,13 @@ def render_and_measure(sb, music, size, cache: TakeCache, name: str, *, continuo
     mids = [(s.start_frame + s.end_frame) // 2 for s in plan.shots if s.frames >= 2]
     wanted = {g for c in cuts for g in (c - 1, c)} | {g for m in mids for g in (m - 1, m)}
     kept: dict[int, np.ndarray] = {}
-    for g, frame in enumerate(edit.assemble(plan, frames, fps, music)):  # streamed: only the pairs are kept
+    for g, frame in enumerate(assemble(plan, frames, fps, music)):  # streamed: only the pairs are kept
         if g in wanted:
             kept[g] = frame
     for pairs, colour, warp in ((cuts, res.cut_colour, res.cut_warp), (mids, res.inside_colour, res.inside_warp)):
         for g in pairs:
             a, b = kept[g - 1], kept[g]
-            colour.append(edit.histogram_distance(a, b))
+            colour.append(histogram_distance(a, b))
             warp.append(warp_error(np.stack([a, b])))
     res.seconds = time.perf_counter() - t0
     return res
@@ -154,8 +153,9 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         storyboard = args.storyboard or (write_reduced(Path(tmp)) if args.reduced else DEMO)
-        sb = load_storyboard(storyboard)
-        music = analyze(song_path(sb), fps=sb.output.fps)
+        job = load_job(storyboard)
+        sb = job.storyboard
+        music = analyze(job.song, fps=sb.output.fps)
         size = parse_size(args.size)
         cache = TakeCache(args.cache or Path(tmp) / "takes")
         runs = [

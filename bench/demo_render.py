@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from storyreel.pipeline import render
+from storyreel.pipeline import RenderOptions, render
 
 
 def main() -> None:
@@ -25,7 +25,7 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["XDG_CACHE_HOME"] = tmp  # a fresh song-analysis cache too, so analysis is really timed
-        rep = render(Path(args.storyboard), Path(args.out), cache_dir=Path(args.cache or tmp) / "takes")
+        rep = render(Path(args.storyboard), Path(args.out), RenderOptions(cache_dir=Path(args.cache or tmp) / "takes"))
     total = sum(rep.stages.values())
     print(f"demo render on {torch.get_num_threads()} threads: {rep.shots} shots, {rep.duration:.1f} s of video")
     print(f"{'stage':<12} {'seconds':>8} {'share':>6}")

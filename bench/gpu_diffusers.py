@@ -2,7 +2,7 @@
 
 Renders the shots of a short storyboard (three shots on the demo song) with
 `wan2.1-t2v-1.3b` and `ltx-video` through storyreel's real shot generation
-(render.generate_shots: grid sizes, chaining, continuity, the take cache), and
+(render.takes.run_in_order: grid sizes, chaining, continuity, the take cache), and
 records per shot the seconds and the peak GPU memory. Then it replays exactly
 the same pipeline calls (same pipeline objects, arguments and seeds) straight
 into diffusers, and prints storyreel's overhead: storyreel time / diffusers
@@ -61,30 +61,31 @@ def fail(msg: str, code: int = 2) -> None:
 
 
 def plan_shots(model_name: str, n_shots: int, workdir: Path):
-    from storyreel.pipeline import load_and_plan
+    from dataclasses import replace
+
+    from storyreel.pipeline import RenderOptions, load_and_plan
 
     sb = workdir / "storyboard.yaml"
     sb.write_text(STORYBOARD)
-    _, music, plan = load_and_plan(sb, model=model_name)
-    plan.shots = plan.shots[:n_shots]
-    return plan, music
+    _, music, plan = load_and_plan(sb, RenderOptions(model=model_name))  # planned for what the model can do
+    shots = plan.shots[:n_shots]
+    return replace(plan, shots=shots, frames=shots[-1].end_frame, duration=shots[-1].end), music
 
 
 def bench_model(name: str, args, workdir: Path) -> dict:
     import torch
 
-    from storyreel import render
-    from storyreel.cache import TakeCache
     from storyreel.models.base import GenerationRequest
-    from storyreel.models.diffusers_backend import DiffusersOptions, open_model
+    from storyreel.models.diffusers import DiffusersOptions, open_model
+    from storyreel.render.cache import TakeCache
+    from storyreel.render.takes import ShotSettings, native_size, run_in_order
 
     options = DiffusersOptions(steps=args.steps, offload=args.offload, cache=args.cache, vae_tiling=args.vae_tiling,
                                size=args.gen_size, frames=args.gen_frames)
     model = open_model(name, options)
     model.check_available()  # a missing download is one clear line, before any work
-    plan, music = plan_shots(name, args.shots, workdir)
-    plan = render.apply_conditioning_fallbacks(plan, model)  # as a render does (no i2v: zoom-through)
-    h, w = render.native_size(plan, model)
+    plan, music = plan_shots(name, args.shots, workdir)  # no i2v: planned with zoom-throughs, as a render does
+    h, w = native_size(plan, model)
     cuda = torch.cuda.is_available()
     sync = torch.cuda.synchronize if cuda else (lambda: None)
     peak = (lambda: torch.cuda.max_memory_allocated() / 2**30) if cuda else (lambda: float("nan"))
@@ -94,17 +95,20 @@ def bench_model(name: str, args, workdir: Path) -> dict:
     calls: list[tuple[int, object, dict]] = []  # (shot, pipeline, kwargs)
     gen_info: list[dict] = []
     current_shot = [0]
-    generate = model.generate
+    generate, pipeline_call = model.generate, model.pipeline_call
+
+    def recording_call(req, progress=None):  # the pipeline and arguments each generation calls
+        pipe, kw, used, steps = pipeline_call(req, progress)
+        calls.append((current_shot[0], pipe, {**{k: v for k, v in kw.items() if k != "callback_on_step_end"},
+                                              "seed": req.seed}))
+        return pipe, kw, used, steps
 
     def recording(req, progress=None):
         clip = generate(req, progress=progress)
-        kw = {k: v for k, v in model.last_call.items() if k not in {"pipeline", "callback_on_step_end"}}
-        kw["seed"] = req.seed
-        calls.append((current_shot[0], model.last_pipeline, kw))
         gen_info.append(clip.info)
         return clip
 
-    model.generate = recording
+    model.generate, model.pipeline_call = recording, recording_call
 
     # warm-up: load weights and make every pipeline the shots will use, allocator, kernels (charged to neither path)
     t = time.perf_counter()
@@ -134,7 +138,7 @@ def bench_model(name: str, args, workdir: Path) -> dict:
         reset_peak()
         sync()
         t0 = time.perf_counter()
-        results = render.generate_shots(plan, model, cache, music=music, on_shot=on_shot)
+        results = run_in_order(plan, model, cache, ShotSettings(music=music), on_shot)
         sync()
         return time.perf_counter() - t0, shot_s, shot_mem, results
 
@@ -164,7 +168,7 @@ def bench_model(name: str, args, workdir: Path) -> dict:
     overhead = total_sr / total_direct - 1.0
     row = {
         "model": name, "repo": model.source, "device": torch.cuda.get_device_name(0) if cuda else "cpu",
-        "dtype": model._dtype_name(), "offload": args.offload, "cache": args.cache, "steps": args.steps,
+        "dtype": model.pipelines.dtype_name(), "offload": args.offload, "cache": args.cache, "steps": args.steps,
         "size": f"{w}x{h}", "fps": model.native.fps, "frames_per_generation": model.native.frames,
         "load_and_warmup_s": round(load_s, 1),
         "shots": [
@@ -176,7 +180,7 @@ def bench_model(name: str, args, workdir: Path) -> dict:
         "storyreel_s": round(total_sr, 2), "diffusers_s": round(total_direct, 2),
         "overhead": round(overhead, 4), "target": TARGET_OVERHEAD, "ok": overhead <= TARGET_OVERHEAD,
     }
-    model.generate = generate
+    model.generate, model.pipeline_call = generate, pipeline_call
     return row
 
 
@@ -199,7 +203,7 @@ def main(argv=None) -> int:
 
     if not torch.cuda.is_available() and not args.cpu_smoke:
         fail("needs a CUDA GPU and this machine has none (torch.cuda.is_available() is False); "
-             "nothing was measured. The offline adapter tests (tests/models/test_diffusers.py) run without one.")
+             "nothing was measured. The offline adapter tests (tests/models/diffusers/test_diffusers.py) run without one.")
     from storyreel.errors import StoryreelError
     from storyreel.models import registry
 

@@ -35,7 +35,9 @@ from pathlib import Path
 import mir_eval
 import numpy as np
 
-from storyreel.demo_song import GroundTruth, PartSpec, SongSpec, synth_song, synthesize
+from storyreel.music.demo_song import synthesize
+from storyreel.music.songspec import GroundTruth, PartSpec, SongSpec
+from storyreel.music.synth import synth_song
 from storyreel.music import MusicMap, analyze, analyze_audio
 
 SR = 22050

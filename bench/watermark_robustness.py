@@ -38,8 +38,8 @@ import av
 import cv2
 import numpy as np
 
-from storyreel import encode
-from storyreel.models.builtin import world
+from storyreel import world
+from storyreel.output import encode
 from storyreel.provenance import watermark as wm
 
 W, H, FPS = 1280, 720, 24

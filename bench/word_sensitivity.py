@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from storyreel.models.base import GenerationRequest
-from storyreel.models.builtin import world
+from storyreel import world
 from storyreel.models.builtin.model import BuiltinModel
 from storyreel.models.builtin.weights import WEIGHTS_DIR
 

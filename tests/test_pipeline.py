@@ -1,23 +1,140 @@
-"""Pipeline helpers that need no rendering."""
+"""The pipeline as a user runs it: `plan`, `animatic` and `render` agree on every shot, and an edited plan renders.
+
+The backend here is fakes.WorldModel under the name `nocond`: it declares no
+image conditioning, so every continuous cut of the storyboard must become the
+one-beat zoom-through in all three commands alike (before the Cut was computed
+once in planning, `plan` and `animatic` showed cuts where `render` made
+zoom-throughs).
+"""
 
 from __future__ import annotations
 
-from storyreel import demo_song, pipeline
+import json
+
+import opentimelineio as otio
+import pytest
+from typer.testing import CliRunner
+
+from fakes import RecordingModel, WorldModel, read_json, use_backend, write_project
+from storyreel.cli import app
+from storyreel.output.encode import probe
+from storyreel.pipeline import RenderOptions, load_and_plan, plan_record
+from storyreel.pipeline import render as run_render
+
+runner = CliRunner()
+
+BOARD = """\
+title: Agreement
+song: song.wav
+model: nocond
+output: {size: 160x96, fps: 24}
+camera: {move: zoom_in, amount: 0.2, continuous: true}
+shots:
+  - {prompt: a yellow star stays still over a meadow, length: 1 bar}
+  - {prompt: a red circle moves right in a day sky, length: 1 bar}
+  - {prompt: a blue square moves up in the night sky, length: 1 bar, transition: {kind: crossfade, beats: 1}}
+  - a green heart grows at sunset
+"""
 
 
-def test_a_new_demo_song_replaces_the_stale_ones(tmp_path, monkeypatch):
-    monkeypatch.setenv("STORYREEL_DEMO_DIR", str(tmp_path))
-    stale = tmp_path / "demo-song-0000000000.wav"
-    stale.write_bytes(b"old")
-    other = tmp_path / "notes.txt"
-    other.write_text("mine")
-    written = []
-    monkeypatch.setattr(demo_song, "synthesize", lambda path: (written.append(path), path.write_bytes(b"new")))
+@pytest.fixture()
+def project(tmp_path, monkeypatch):
+    use_backend(monkeypatch, WorldModel(), name="nocond")
+    monkeypatch.setenv("STORYREEL_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("STORYREEL_C2PA_CERT", raising=False)
+    monkeypatch.delenv("STORYREEL_C2PA_KEY", raising=False)
+    return write_project(tmp_path, BOARD, 8.0)
 
-    path = pipeline.demo_song_path()
 
-    assert written == [path] and path.read_bytes() == b"new"
-    assert not stale.exists()
-    assert other.read_text() == "mine"
-    # a second call finds the song and synthesises nothing
-    assert pipeline.demo_song_path() == path and len(written) == 1
+def _invoke(*args) -> str:
+    res = runner.invoke(app, [str(a) for a in args])
+    assert res.exit_code == 0, res.output
+    return res.output
+
+
+def _joins(plan: dict) -> list[tuple]:
+    """Every shot's frames, transition and rendered overlap, as a plan JSON says them."""
+    return [(s["start_frame"], s["end_frame"], s["transition"]["kind"], s["transition"]["frames"], c["pre"], c["post"])
+            for s, c in zip(plan["shots"], plan["cut"])]
+
+
+def test_plan_animatic_and_render_agree_on_every_transition_without_image_conditioning(project):
+    planned = json.loads(_invoke("plan", project, "--json"))
+    animatic = project.parent / "a.mp4"
+    _invoke("animatic", project, "-o", animatic, "--size", "160x96")
+    previewed = read_json(animatic.with_name("a.plan.json"))
+    out = project.parent / "out" / "v.mp4"
+    _invoke("render", project, "-o", out)
+    rendered = read_json(out.with_name("v.plan.json"))
+
+    kinds = [s["transition"]["kind"] for s in planned["shots"]]
+    assert kinds == ["cut", "zoom_through", "crossfade", "zoom_through"]  # the fallback, as planned
+    assert _joins(planned) == _joins(previewed) == _joins(rendered)
+    assert [s["prompt"] for s in planned["shots"]] == [s["prompt"] for s in rendered["shots"]]
+    assert not any(s["conditioned_on_previous"] for s in rendered["shots"])
+    # the video itself was cut that way: its timeline has a transition of the planned kind and length at each join
+    track = otio.adapters.read_from_file(str(out.with_name("v.otio"))).video_tracks()[0]
+    made = [(t.name, t.in_offset.to_frames(), t.out_offset.to_frames()) for t in track
+            if isinstance(t, otio.schema.Transition)]
+    assert made == [(k, pre, post) for _, _, k, _, pre, post in _joins(planned) if k != "cut"]
+    # and the table shows the same
+    table = " ".join(_invoke("plan", project).split())
+    assert table.count("zoom_through") == 2 and "crossfade" in table
+
+
+def test_an_edited_plan_renders_as_edited(project, monkeypatch):
+    plan = json.loads(_invoke("plan", project, "--json"))
+    plan["shots"][1]["prompt"] = "a pink triangle moves left over a meadow"
+    plan["shots"][2]["transition"] = {"kind": "cut", "beats": 0.0, "frames": 0}
+    plan["shots"][3]["seed"] = 12345
+    edited = project.parent / "edited.plan.json"
+    edited.write_text(json.dumps(plan, indent=2))
+    model = RecordingModel(capabilities={"t2v", "extend"})
+    use_backend(monkeypatch, model, name="nocond")
+    out = project.parent / "out" / "e.mp4"
+    _invoke("render", edited, "-o", out)
+    record = read_json(out.with_name("e.plan.json"))
+    assert record["shots"][1]["prompt"] == "a pink triangle moves left over a meadow"
+    assert [c["kind"] for c in record["cut"]] == ["cut", "zoom_through", "cut", "zoom_through"]
+    assert {q.prompt for q in model.requests} >= {"a pink triangle moves left over a meadow"}
+    assert any(q.seed == 12345 for q in model.requests)
+    assert probe(out)["frames"] == plan["frames"]
+    assert read_json(out.with_name("e.manifest.json"))["storyboard"]["file"] == str(edited)
+
+
+def test_an_edited_plan_keeps_its_model(project):
+    _, _, plan = load_and_plan(project)
+    path = project.parent / "p.plan.json"
+    path.write_text(json.dumps(plan.to_dict()))
+    res = runner.invoke(app, ["render", str(path), "-o", str(project.parent / "x.mp4"), "--model", "builtin"])
+    assert res.exit_code == 2 and "made for model nocond" in res.output and len(res.output.strip().splitlines()) == 1
+
+
+def test_a_mistake_in_an_edited_plan_is_one_line_and_nothing_is_written(project):
+    plan = json.loads(_invoke("plan", project, "--json"))
+    plan["shots"][2]["camera"]["move"] = "spin"
+    path = project.parent / "bad.plan.json"
+    path.write_text(json.dumps(plan, indent=2))
+    out = project.parent / "o" / "x.mp4"
+    res = runner.invoke(app, ["render", str(path), "-o", str(out)])
+    line = next(i for i, t in enumerate(path.read_text().splitlines(), 1) if '"spin"' in t)
+    assert res.exit_code == 2 and f"bad.plan.json:{line}: shots[2].camera.move" in " ".join(res.output.split())
+    assert not out.exists()
+
+
+def test_plan_json_shows_the_zoom_through_fallback_note(project):
+    _, _, plan = load_and_plan(project)
+    record = json.loads(json.dumps(plan_record(plan)))
+    assert record["shots"][1]["transition"]["kind"] == "zoom_through"
+    assert any("falls back to a zoom-through" in n for n in record["shots"][1]["notes"])
+
+
+def test_render_reports_progress_through_a_callback(project):
+    events = []
+    rep = run_render(project, project.parent / "cb.mp4", RenderOptions(), progress=events.append)
+    tasks = [e.task for e in events]
+    assert {"analysis", "generation", "encoding"} <= set(tasks)
+    generation = [e for e in events if e.task == "generation"]
+    assert generation[-1].done == generation[-1].total == rep.shots == 4
+    assert [e.done for e in events if e.task == "encoding"][-1] == round(8.0 * 24)

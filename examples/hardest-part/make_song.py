@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from storyreel.demo_song import synthesize
+from storyreel.music.demo_song import synthesize
 
 
 def main(argv: list[str] | None = None) -> int:

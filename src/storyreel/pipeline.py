@@ -1,96 +1,82 @@
-"""The whole job: storyboard + song -> plan -> takes -> cut -> MP4, plan JSON, OTIO and contact sheet.
+"""The whole job: a storyboard (or a plan a person edited) and its song -> MP4, plan JSON, OTIO, contact sheet.
 
-Each stage is a plain function from the modules it names; this one only
-orders them, times them, shows progress and writes the outputs atomically.
+`render` is numbered stage calls over plain data; each stage is a function of
+the module it names, and this module only orders them, times them, reports
+progress through a callback and names the outputs:
+
+    0. check_output       the -o path is writable, the options make sense      fsio, render.executor
+    1. load_job           STORYBOARD.yaml -> Storyboard, or PLAN.json -> ShotPlan; the song's path   job
+    2. analyze_song       song -> MusicMap                                      job, music.analyze
+    3. plan_job           Storyboard + MusicMap + declared capabilities -> ShotPlan (with its Cut)   job
+    4. check_job          prompt policy, C2PA credentials, the backend's weights, before any generation
+    5. generate_takes     ShotPlan -> [ShotResult] (a take per shot)            render.executor
+    6. grade              the takes' frames -> graded frames, grade report      edit.grade
+    7. encode_video       frames -> assembled, watermarked, encoded MP4         edit.assemble, output.encode
+    8. write_side_files   plan JSON, C2PA signature, OTIO/XML/EDL, contact sheet, manifest
+
+`plan` and `animatic` run stages 1 to 3 exactly as `render` does, so all
+three show the same shots and transitions. Everything here is callable
+without the CLI (a server, a notebook); progress goes to `progress`.
 """
 
 from __future__ import annotations
 
-import functools
 import json
-import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from . import __version__, edit, encode, export
-from .cache import TakeCache, default_cache_dir
+from . import __version__
+from .edit.assemble import assemble
+from .edit.grade import grade_shots
 from .errors import StoryreelError
-from .music import MusicMap, analyze
-from .grade import grade_shots
-from .plan import Grade, ShotPlan, make_plan
-from .progress import progress_bar
-from .render import ShotResult, ShotSettings, apply_conditioning_fallbacks
-from .storyboard import Storyboard, load_storyboard, storyboard_hash
+from .fsio import Outputs, atomic_write, check_writable, storage_error, with_storage_errors
+from .models import registry
+from .models.base import VideoModel
+from .job import Job, analyze_song, load_job, plan_job
+from .music import MusicMap
+from .output import otio
+from .output.animatic import write_animatic
+from .output.contact_sheet import contact_sheet
+from .output.encode import encode
+from .output.interchange import write_interchange
+from .output.shot_media import ShotMediaWriter, tee_shots
+from .plan import ShotPlan, plan_to_json
+from .progress import Progress, report
+from .provenance import c2pa_sign, watermark
+from .provenance.manifest import build_manifest, write_manifest
+from .render import policy as prompt_policy
+from .render.cache import TakeCache, default_cache_dir
+from .render.executor import make_executor
+from .render.scoring import score_take
+from .render.takes import ShotResult, ShotSettings
 
 
-def demo_song_path() -> Path:
-    """The bundled demo song, synthesised once (deterministically) into the user's cache."""
-    from . import demo_song
+@dataclass
+class RenderOptions:
+    """Everything `storyreel render` can be told besides the storyboard and the output."""
 
-    root = Path(os.environ.get("STORYREEL_DEMO_DIR", Path.home() / ".cache" / "storyreel" / "demo"))
-    path = root / f"demo-song-{demo_song.fingerprint()}.wav"  # a changed song gets a new file
-    if not path.exists():
-        demo_song.synthesize(path)
-        for stale in root.glob("demo-song-*.wav"):  # songs of older versions: 10 MB each, never read again
-            if stale != path:
-                stale.unlink(missing_ok=True)
-    return path
-
-
-def backend_for(sb: Storyboard, name: str, cli_options: dict | None = None):
-    """The backend `name` with the storyboard's `diffusers:` options (CLI flags win), checked up front.
-
-    Checking here (before the song is analysed) means a missing download is a
-    one-line error in the first second, not after minutes of work.
-    """
-    from .models.registry import get_model
-
-    options = None
-    if name != "builtin":
-        from .models.diffusers_backend import DiffusersOptions
-
-        merged = {**(sb.diffusers or {}), **{k: v for k, v in (cli_options or {}).items() if v is not None}}
-        try:
-            options = DiffusersOptions.from_mapping(merged) if merged else None
-        except StoryreelError as e:
-            if e.field and sb.diffusers and e.field in sb.diffusers:
-                raise sb.error(("diffusers", e.field), e.message) from None
-            raise
-    backend = get_model(name, options)
-    check = getattr(backend, "check_available", None)
-    if check is not None:
-        check()
-    return backend
-
-
-def song_path(sb: Storyboard) -> Path:
-    return demo_song_path() if sb.resolve_song_path() is None else sb.resolve_song_path()
-
-
-def analyze_song(path: Path, fps: float, *, beats_per_bar: int | None = None) -> MusicMap:
-    with progress_bar(transient=True) as bar:
-        task = bar.add_task("analysing the song", total=1.0)
-        return analyze(path, fps=fps, beats_per_bar=beats_per_bar, progress=lambda stage, f: bar.update(task, completed=f, description=f"analysing: {stage}"))
-
-
-def load_and_plan(storyboard: Path, *, sandbox: bool = False, model: str | None = None, takes: int | None = None) -> tuple[Storyboard, MusicMap, ShotPlan]:
-    """Storyboard and song -> (storyboard, music map, plan). No generation."""
-    sb = load_storyboard(storyboard, sandbox=sandbox)
-    song = song_path(sb)
-    music = analyze_song(song, sb.output.fps, beats_per_bar=sb.beats_per_bar)
-    plan = make_plan(sb, music, model=model)
-    plan.song = str(song)
-    if takes is not None:
-        plan.takes = takes
-    return sb, music, plan
-
-
-def sidecar(out: Path, suffix: str) -> Path:
-    """OUT.mp4 -> OUT.<suffix> beside it."""
-    return out.with_name(out.stem + suffix)
+    model: str | None = None  # override the storyboard's model
+    takes: int | None = None  # generations per shot (the best-scoring one is kept)
+    pick: dict[int, int] = field(default_factory=dict)  # shot index -> forced take index (both from 0)
+    only: set[int] | None = None  # regenerate just these shot indices
+    sandbox: bool = False  # refuse absolute paths and .. in the storyboard
+    cache_dir: Path | None = None  # the take cache (default $STORYREEL_CACHE, else ~/.cache/storyreel/takes)
+    crf: int = 20  # H.264 quality
+    model_options: dict = field(default_factory=dict)  # backend options over the storyboard's (None values unset)
+    export_shots: bool = False  # also OUT.shots/shot_NN.mp4
+    policy: Path | None = None  # prompt policy file (default $STORYREEL_POLICY, else the built-in list)
+    c2pa_cert: Path | None = None  # sign with C2PA (or $STORYREEL_C2PA_CERT / _KEY)
+    c2pa_key: Path | None = None
+    watermark: bool = True  # the invisible watermark in every frame
+    executor: str = "local"  # local | ray
+    ray_address: str | None = None
+    grade: bool | None = None  # colour grade on/off; None: the storyboard's
 
 
 @dataclass
@@ -110,13 +96,107 @@ class RenderReport:
         return sum(self.stages.values()) / self.duration if self.duration else float("nan")
 
 
-def _write_text_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+def load_and_plan(source: str | Path, options: RenderOptions | None = None, progress: Progress | None = None,
+                  ) -> tuple[Job, MusicMap, ShotPlan]:
+    """Stages 1-3: (job, music map, plan). Nothing is generated (`storyreel plan`, `animatic`)."""
+    options = options or RenderOptions()
+    job = load_job(source, sandbox=options.sandbox)
+    music = analyze_song(job.song, job.fps, beats_per_bar=job.beats_per_bar, progress=progress)
+    return job, music, plan_job(job, music, **_plan_overrides(options))
+
+
+def _plan_overrides(options: RenderOptions) -> dict:
+    """What of the options changes the plan."""
+    return {"model": options.model, "takes": options.takes, "grade": options.grade,
+            "model_options": options.model_options}
+
+
+# ----------------------------------------------------------------------------- stage 4: before any generation
+
+
+@dataclass
+class Checked:
+    """What stage 4 found: the policy that passed, the C2PA signer (if signing), the opened backend."""
+
+    policy: prompt_policy.Policy
+    backend: VideoModel
+    credentials: c2pa_sign.Credentials | None = None
+    signer: Any = None
+
+
+def check_job(plan: ShotPlan, options: RenderOptions) -> Checked:
+    """4. Prompt policy, C2PA credentials and the backend's weights: each fails now, before any generation."""
+    for flag, shots in (("--pick", set(options.pick)), ("--only", options.only or set())):
+        bad = sorted(i + 1 for i in shots if not 0 <= i < len(plan.shots))
+        if bad:
+            raise StoryreelError(f"shot {bad[0]} does not exist: the plan has shots 1 to {len(plan.shots)}", field=flag)
+    policy = prompt_policy.load_policy(options.policy)
+    prompt_policy.check_plan(plan, policy)
+    creds = c2pa_sign.resolve_credentials(options.c2pa_cert, options.c2pa_key)
+    signer = c2pa_sign.load_signer(creds) if creds else None
+    backend = registry.get_model(plan.model, registry.parse_options(plan.model, plan.model_options))
+    backend.check_available()
+    return Checked(policy, backend, creds, signer)
+
+
+# ----------------------------------------------------------------------------- stages 5-8: making it
+
+
+def generate_takes(plan: ShotPlan, backend: VideoModel, music: MusicMap, options: RenderOptions,
+                   progress: Progress | None = None) -> list[ShotResult]:
+    """5. A chosen take per shot, from the cache or the backend, on the executor the options name."""
+    cache = TakeCache(options.cache_dir or default_cache_dir())
+    runner = make_executor(options.executor, ray_address=options.ray_address, model_name=plan.model, model=backend)
+    settings = ShotSettings(plan.takes, dict(options.pick), options.only, music, score_take)
+    label = f"generating {len(plan.shots)} shots ({backend.name})"
+    report(progress, "generation", label, 0, len(plan.shots))
+    done = [0]
+
+    def on_shot(i, record):
+        done[0] += 1
+        report(progress, "generation", label, done[0], len(plan.shots))
+
     try:
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+        return runner.run(plan, backend, cache, settings, on_shot=on_shot)
+    except OSError as e:  # writing a take: name the cache, not its temporary file
+        raise storage_error(e, cache.root) or e from None
+
+
+def encode_video(plan: ShotPlan, frames: list[np.ndarray], fps: list[float], music: MusicMap, song: Path,
+                 out: Outputs, metadata: dict, options: RenderOptions, progress: Progress | None = None,
+                 ) -> tuple[dict[int, np.ndarray], list[str] | None, dict[str, float]]:
+    """7. Assemble, watermark and encode the video: (a still per shot, shot files or None, seconds per part)."""
+    thumbs: dict[int, np.ndarray] = {}
+    mids = {(s.start_frame + s.end_frame) // 2: s.index for s in plan.shots}
+    seconds = {"assembly": 0.0, "watermark": 0.0}
+
+    def assembled():
+        """The frames in order; times the assembly apart from the encoder pulling on it."""
+        stream = assemble(plan, frames, fps, music)
+        for g in range(plan.frames):
+            t0 = time.perf_counter()
+            frame = next(stream)
+            seconds["assembly"] += time.perf_counter() - t0
+            if g in mids:
+                thumbs[mids[g]] = frame
+            yield frame
+
+    t = time.perf_counter()
+    stream = assembled()
+    marked = [0.0]
+    if options.watermark:
+        stream = watermark.watermark_frames(stream, watermark.PAYLOAD, seconds=marked)
+    shot_writer = None
+    if options.export_shots:
+        shot_writer = ShotMediaWriter(plan, out.shot_files(len(plan.shots)), crf=options.crf, metadata=metadata)
+        stream = tee_shots(stream, shot_writer)
+    label = "assembling + encoding"
+    encode(stream, plan.frames, plan.fps, (plan.width, plan.height), song, out.video, metadata=metadata,
+           crf=options.crf, progress=lambda n: report(progress, "encoding", label, n, plan.frames))
+    seconds["watermark"] = marked[0]
+    seconds["encoding"] = time.perf_counter() - t - seconds["assembly"] - seconds["watermark"]
+    shot_media = [str(p.resolve()) for p in shot_writer.close()] if shot_writer else None
+    return thumbs, shot_media, seconds
 
 
 def plan_record(plan: ShotPlan, results: list[ShotResult] | None = None, grade_report: dict | None = None) -> dict:
@@ -132,189 +212,112 @@ def plan_record(plan: ShotPlan, results: list[ShotResult] | None = None, grade_r
     return d
 
 
-def _storage_errors(fn):
-    """Disk full, read-only or permission failures anywhere in `fn` become one-line StoryreelErrors.
+def write_side_files(job: Job, plan: ShotPlan, music: MusicMap, results: list[ShotResult], checked: Checked,
+                     out: Outputs, thumbs: dict, shot_media: list[str] | None, grade_report: dict | None,
+                     options: RenderOptions) -> None:
+    """8. Everything beside the MP4; the manifest last, so it hashes the video as delivered (signed)."""
+    atomic_write(out.plan, json.dumps(plan_record(plan, results, grade_report), indent=2) + "\n")
+    models = [checked.backend.name]
+    if checked.credentials:
+        info = {"storyreel": __version__, "storyboard_hash": plan.storyboard_hash, "models": models,
+                "shots": len(plan.shots),
+                "watermark": {"method": watermark.METHOD, "payload_hex": watermark.PAYLOAD.hex()}
+                if options.watermark else None}
+        c2pa_sign.sign_mp4(out.video, checked.credentials, plan.title, info, checked.signer)
+    timeline = otio.build_timeline(plan, str(out.video.resolve()), shot_media, music.downbeats)  # built once
+    otio.write_timeline(timeline, out.otio)
+    write_interchange(timeline, out.video)
+    contact_sheet([thumbs[i] for i in range(len(plan.shots))], plan, out.contact_sheet)
+    creds = checked.credentials
+    c2pa = {"embedded": True, "certificate": creds.cert.name} if creds else {"embedded": False}
+    write_manifest(out.manifest, build_manifest(plan, results, out.video, models=models, watermark=options.watermark,
+                                                storyboard=str(job.source), c2pa=c2pa,
+                                                policy=checked.policy.describe()))
 
-    Nothing is lost when they happen: takes and outputs are written to
-    temporary names and renamed, so the cache holds only complete takes and
-    no partial output appears; running the command again resumes.
-    """
 
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except OSError as e:
-            err = encode.storage_error(e)
-            if err is None:
-                raise
-            raise err from None
-
-    return wrapper
-
-
-@_storage_errors
-def render(
-    storyboard: Path,
-    out: Path,
-    *,
-    model: str | None = None,
-    takes: int | None = None,
-    pick: dict[int, int] | None = None,
-    only: set[int] | None = None,
-    sandbox: bool = False,
-    cache_dir: Path | None = None,
-    crf: int = 20,
-    model_options: dict | None = None,
-    export_shots: bool = False,
-    policy: Path | None = None,
-    c2pa_cert: Path | None = None,
-    c2pa_key: Path | None = None,
-    watermark: bool = True,
-    executor: str = "local",
-    ray_address: str | None = None,
-    grade: bool | None = None,
-) -> RenderReport:
-    """Render a storyboard to `out` (MP4) and its sidecars; returns timings and counts.
-
-    Provenance: every frame carries storyreel's invisible watermark (unless
-    watermark=False), OUT.manifest.json names the models and every shot's
-    prompt, seed and take, and with C2PA credentials (arguments or
-    STORYREEL_C2PA_CERT/KEY) the MP4 is signed. The prompt policy (`policy`
-    file, else $STORYREEL_POLICY, else the default list) is checked before
-    any generation. export_shots writes OUT.shots/shot_NN.mp4 for the OTIO.
-    executor: "local" (a pool sized to this machine) or "ray" (shots as Ray
-    tasks on the cluster at `ray_address`, else $RAY_ADDRESS, else a local
-    one); see storyreel.executor. Disk full or read-only: StoryreelError.
-    grade: True/False turns the colour-continuity grade on (the storyboard's
-    settings, else `match: previous`) or off; None keeps the storyboard's.
-    """
-    from . import handoff
-    from . import policy as policy_mod
-    from . import provenance
-    from .provenance import c2pa_sign
-    from .provenance.manifest import build_manifest, manifest_path, write_manifest
-
+def check_output(out: str | Path, options: RenderOptions) -> Outputs:
+    """0. The output is an .mp4 that can be written, and the executor exists: fail in the first second."""
     out = Path(out)
     if out.suffix.lower() != ".mp4":
         raise StoryreelError("output must be an .mp4 file", file=str(out))
-    encode.check_writable(out)
-    from .executor import make_executor
+    check_writable(out)
+    make_executor(options.executor, ray_address=options.ray_address)  # a bad --executor fails now
+    return Outputs.of(out)
 
-    make_executor(executor, ray_address=ray_address)  # a bad --executor fails now, not after the analysis
-    report = RenderReport(out)
-    t = time.perf_counter()
-    sb = load_storyboard(storyboard, sandbox=sandbox)
-    song = song_path(sb)
-    report.stages["load"] = time.perf_counter() - t
 
-    t = time.perf_counter()
-    music = analyze_song(song, sb.output.fps, beats_per_bar=sb.beats_per_bar)
-    report.stages["analysis"] = time.perf_counter() - t
+@with_storage_errors
+def render(source: str | Path, out: str | Path, options: RenderOptions | None = None,
+           progress: Progress | None = None) -> RenderReport:
+    """Render a storyboard (or a plan JSON) to `out` (MP4) and its side files; returns timings and counts.
 
-    t = time.perf_counter()
-    plan = make_plan(sb, music, model=model)
-    plan.song = str(song)
-    plan.storyboard_hash = storyboard_hash(sb)
-    if takes is not None:
-        plan.takes = takes
-    for flag, shots in (("--pick", set(pick or {})), ("--only", only or set())):
-        bad = sorted(i + 1 for i in shots if not 0 <= i < len(plan.shots))
-        if bad:
-            raise StoryreelError(f"shot {bad[0]} does not exist: the plan has shots 1 to {len(plan.shots)}", field=flag)
-    prompt_policy = policy_mod.load_policy(policy)
-    policy_mod.check_plan(plan, prompt_policy)  # before any generation
-    creds = c2pa_sign.resolve_credentials(c2pa_cert, c2pa_key)
-    signer = c2pa_sign.load_signer(creds) if creds else None  # bad credentials fail now, not after the render
-    backend = backend_for(sb, plan.model, model_options)  # missing weights fail here, before any generation
-    plan = apply_conditioning_fallbacks(plan, backend)
-    if grade is not None:
-        plan.grade = (plan.grade or Grade()) if grade else None
-    report.stages["planning"] = time.perf_counter() - t
-    report.shots, report.duration = len(plan.shots), plan.duration
-
-    t = time.perf_counter()
-    cache = TakeCache(cache_dir or default_cache_dir())
-    with progress_bar() as bar:
-        task = bar.add_task(f"generating {len(plan.shots)} shots ({backend.name})", total=len(plan.shots))
-        from .scoring import score_take
-
-        runner = make_executor(executor, ray_address=ray_address, model_name=plan.model, model=backend)
-        settings = ShotSettings(plan.takes, dict(pick or {}), only, music, score_take)
-        try:
-            results = runner.run(plan, backend, cache, settings, on_shot=lambda i, rec: bar.update(task, advance=1))
-        except OSError as e:  # writing a take: name the cache, not its temporary file
-            raise encode.storage_error(e, cache.root) or e from None
-    report.generated = sum(not t.cached for r in results for t in r.takes)
-    report.cached = sum(t.cached for r in results for t in r.takes)
-    report.stages["generation"] = time.perf_counter() - t
-
-    shot_frames, shot_fps = [r.clip.frames for r in results], [r.clip.fps for r in results]
+    Provenance: every frame carries storyreel's invisible watermark (unless
+    options.watermark is off), OUT.manifest.json names the models and every
+    shot's prompt, seed and take, and with C2PA credentials the MP4 is
+    signed. The prompt policy is checked before any generation. Disk full or
+    read-only anywhere: one StoryreelError naming the file, nothing lost.
+    """
+    options = options or RenderOptions()
+    outputs = check_output(out, options)  # 0
+    rep = RenderReport(outputs.video)
+    with _timed(rep.stages, "load"):
+        job = load_job(source, sandbox=options.sandbox)  # 1
+    with _timed(rep.stages, "analysis"):
+        music = analyze_song(job.song, job.fps, beats_per_bar=job.beats_per_bar, progress=progress)  # 2
+    with _timed(rep.stages, "planning"):
+        plan = plan_job(job, music, **_plan_overrides(options))  # 3
+        checked = check_job(plan, options)  # 4
+    rep.shots, rep.duration = len(plan.shots), plan.duration
+    with _timed(rep.stages, "generation"):
+        results = generate_takes(plan, checked.backend, music, options, progress)  # 5
+    rep.generated = sum(not t.cached for r in results for t in r.takes)
+    rep.cached = sum(t.cached for r in results for t in r.takes)
+    frames, fps = [r.clip.frames for r in results], [r.clip.fps for r in results]
     grade_report = None
     if plan.grade is not None:
-        t = time.perf_counter()
-        shot_frames, grade_report = grade_shots(plan, shot_frames, shot_fps, music)  # colour continuity
-        report.stages["grade"] = time.perf_counter() - t
+        with _timed(rep.stages, "grade"):
+            frames, grade_report = grade_shots(plan, frames, fps, music)  # 6: colour continuity
+    name = checked.backend.name
+    metadata = {"title": plan.title,
+                "comment": f"AI-generated with storyreel {__version__}; model: {name}; storyboard {plan.storyboard_hash}",
+                "encoder": f"storyreel {__version__} (model: {name})"}
+    thumbs, shot_media, seconds = encode_video(plan, frames, fps, music, job.song, outputs, metadata, options,
+                                               progress)  # 7
+    rep.stages.update(seconds)
+    with _timed(rep.stages, "export"):
+        write_side_files(job, plan, music, results, checked, outputs, thumbs, shot_media, grade_report, options)  # 8
+    return rep
 
+
+@contextmanager
+def _timed(stages: dict[str, float], name: str) -> Iterator[None]:
+    """Add the block's wall time to stages[name]."""
     t = time.perf_counter()
-    thumbs: dict[int, np.ndarray] = {}
-    mids = {(s.start_frame + s.end_frame) // 2: s.index for s in plan.shots}
+    yield
+    stages[name] = time.perf_counter() - t
 
-    assembly_seconds = 0.0
 
-    def frames_with_thumbs():
-        """The assembled frames; times the assembly separately from the encoder pulling on it."""
-        nonlocal assembly_seconds
-        frames = edit.assemble(plan, shot_frames, shot_fps, music)
-        for g in range(plan.frames):
-            t0 = time.perf_counter()
-            frame = next(frames)
-            assembly_seconds += time.perf_counter() - t0
-            if g in mids:
-                thumbs[mids[g]] = frame
-            yield frame
+# ----------------------------------------------------------------------------- the animatic
 
-    models = sorted({backend.name})
-    metadata = {
-        "title": sb.display_title,
-        "comment": f"AI-generated with storyreel {__version__}; model: {', '.join(models)}; storyboard {plan.storyboard_hash}",
-        "encoder": f"storyreel {__version__} (model: {', '.join(models)})",
-    }
-    watermark_seconds = [0.0]
-    stream = frames_with_thumbs()
-    if watermark:
-        stream = provenance.watermark_frames(stream, provenance.PAYLOAD, seconds=watermark_seconds)
-    shot_writer = None
-    if export_shots:
-        shot_writer = handoff.ShotMediaWriter(plan, handoff.shots_folder(out), crf=crf, metadata=metadata)
-        stream = handoff.tee_shots(stream, shot_writer)
-    with progress_bar() as bar:
-        task = bar.add_task("assembling + encoding", total=plan.frames)
-        encode.encode(
-            stream, plan.frames, plan.fps, (plan.width, plan.height), song, out,
-            metadata=metadata, crf=crf, progress=lambda n: bar.update(task, completed=n),
-        )
-    report.stages["assembly"] = assembly_seconds
-    report.stages["watermark"] = watermark_seconds[0]
-    report.stages["encoding"] = time.perf_counter() - t - assembly_seconds - watermark_seconds[0]
-    shot_media = [str(p.resolve()) for p in shot_writer.close()] if shot_writer else None
 
-    t = time.perf_counter()
-    _write_text_atomic(sidecar(out, ".plan.json"), json.dumps(plan_record(plan, results, grade_report), indent=2) + "\n")
-    provenance_info = {
-        "storyreel": __version__, "storyboard_hash": plan.storyboard_hash, "models": models, "shots": len(plan.shots),
-        "watermark": {"method": provenance.METHOD, "payload_hex": provenance.PAYLOAD.hex()} if watermark else None,
-    }
-    if creds:
-        c2pa_sign.sign_mp4(out, creds, sb.display_title, provenance_info, signer)
-    timeline = export.build_timeline(plan, str(out.resolve()), shot_media, music.downbeats)  # built once, written thrice
-    export.write_timeline(timeline, sidecar(out, ".otio"))
-    handoff.write_interchange(timeline, out)
-    export.contact_sheet([thumbs[i] for i in range(len(plan.shots))], plan, sidecar(out, ".contact.png"))
-    write_manifest(manifest_path(out), build_manifest(
-        plan, results, out, models=models, watermark=watermark, storyboard=str(storyboard),
-        c2pa={"embedded": True, "certificate": creds.cert.name} if creds else {"embedded": False},
-        policy=prompt_policy.describe(),
-    ))
-    report.stages["export"] = time.perf_counter() - t
-    return report
+@dataclass
+class AnimaticReport:
+    output: Path
+    shots: int
+    duration: float
+    size: tuple[int, int]
+    plan: Path  # the plan it shows, as JSON beside it (renderable: `storyreel render A.plan.json`)
+
+
+@with_storage_errors
+def animatic(source: str | Path, out: str | Path, *, size: tuple[int, int] | None = None, pictures: bool = True,
+             options: RenderOptions | None = None, crf: int = 23, progress: Progress | None = None) -> AnimaticReport:
+    """Plan the storyboard exactly as `render` would and write the animatic MP4 and its plan JSON (no generation)."""
+    out = Path(out)
+    if out.suffix.lower() != ".mp4":
+        raise StoryreelError("output must be an .mp4 file", file=str(out))
+    check_writable(out)
+    job, music, plan = load_and_plan(source, options, progress)
+    size = write_animatic(plan, music, job.song, out, size=size, pictures=pictures, crf=crf,
+                          progress=lambda n: report(progress, "animatic", "animatic", n, plan.frames))
+    side = atomic_write(Outputs.of(out).plan, plan_to_json(plan))
+    return AnimaticReport(out, len(plan.shots), plan.duration, size, side)

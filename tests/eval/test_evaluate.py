@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from storyreel.cli import app
 from storyreel.eval.evaluate import Reading, _score, classify_motion, heldout_set
-from storyreel.models.builtin import world
+from storyreel import world
 
 
 def test_heldout_captions_are_unseen_combinations_and_phrasings():

@@ -8,7 +8,7 @@ import torch
 
 from storyreel.eval import probe as probe_mod
 from storyreel.eval.evaluate import heldout_set, read
-from storyreel.models.builtin import world
+from storyreel import world
 
 
 def test_labels_mark_each_object_with_its_colour_and_shape():

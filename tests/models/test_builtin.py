@@ -9,7 +9,7 @@ from storyreel.models import chain
 from storyreel.models.base import GenerationRequest, VideoModel
 from storyreel.models.builtin.model import BuiltinModel
 from storyreel.models.builtin.weights import WEIGHTS_DIR
-from storyreel.models.builtin.world import Layout, Scene, Thing, render
+from storyreel.world import Layout, Scene, Thing, render
 
 pytestmark = pytest.mark.skipif(not (WEIGHTS_DIR / "dit.safetensors").exists(), reason="no trained weights in this checkout")
 

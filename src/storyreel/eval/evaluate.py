@@ -14,8 +14,9 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from scipy import ndimage
 
+from .. import world
+from ..errors import StoryreelError
 from ..models.base import GenerationRequest
-from ..models.builtin import world
 from . import probe as probe_mod
 from .temporal import flicker, warp_error
 
@@ -170,8 +171,6 @@ def _score(readings: list[Reading], scenes: list[world.Scene]) -> tuple[dict, di
 def evaluate(model, *, n_one: int = 48, n_two: int = 24, steps: int | None = None, progress=None) -> EvalResult:
     """Generate the held-out set with `model`, render it with the world, and score both with the probe."""
     if not probe_mod.PROBE_PATH.exists():
-        from ..errors import StoryreelError
-
         raise StoryreelError(
             f"the evaluation probe is not trained yet ({probe_mod.PROBE_PATH.name} is missing): "
             "storyreel eval cannot score videos without it"

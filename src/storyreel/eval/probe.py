@@ -34,16 +34,17 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
 
-from ..models.builtin import world
-from ..models.builtin.model import NATIVE_SIZES
+from .. import world
+from ..fsio import atomic_path
 
 PROBE_PATH = Path(__file__).resolve().parent / "probe.safetensors"
 COLOURS = list(world.COLOURS)
 SHAPES = list(world.SHAPES)
 SETTINGS = list(world.SETTINGS)
 SHORT_SIDE = 48
-SIZES = tuple(NATIVE_SIZES.values())  # (height, width): the built-in model's native sizes, which eval reads
+SIZES = tuple(world.SIZES.values())  # (height, width): the built-in model's native sizes, which eval reads
 CROP = 24
 MIN_AREA = 6  # pixels: smaller regions are too few to name a shape
 
@@ -232,15 +233,12 @@ def train_probe(steps: int = 2000, scenes: int = 6, seed: int = 1234, log=print)
 
 
 def save_probe(probe: Probe, path: Path = PROBE_PATH) -> None:
-    from safetensors.torch import save_file
-
     state = {k: v.detach().to(torch.float16 if v.is_floating_point() else v.dtype).contiguous() for k, v in probe.state_dict().items()}
-    save_file(state, str(path))
+    with atomic_path(path) as tmp:
+        save_file(state, str(tmp))
 
 
 def load_probe(path: Path = PROBE_PATH) -> Probe:
-    from safetensors.torch import load_file
-
     probe = Probe()
     state = {k: (v.float() if v.is_floating_point() else v) for k, v in load_file(str(path)).items()}
     probe.load_state_dict(state)

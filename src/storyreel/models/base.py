@@ -4,16 +4,25 @@ The rest of storyreel never knows which model it talks to: it builds a
 GenerationRequest, calls `generate`, and gets a Clip back. Backends adapt sizes
 and frame counts to their own grids explicitly and report what they did in
 `Clip.info`; they never silently change what was asked.
+
+`VideoModel` declares everything storyreel may ask of a backend. `name`,
+`capabilities`, `native`, `generate` and `identity` are the backend's own;
+the rest (`size_for`, `check_available`, `adherence`, `device`, `options`) have defaults in `VideoModelBase`, which every backend inherits, so
+callers call them directly and never probe a backend with getattr or ask it
+for its name.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from collections.abc import Callable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-CAPABILITIES = frozenset({"t2v", "i2v", "extend", "connect", "v2v"})
+# t2v: text only; i2v: start from given frames (continuity); extend: continue a clip; connect: land on a last frame;
+# v2v: restyle a video; reference: use a character reference image.
+CAPABILITIES = frozenset({"t2v", "i2v", "extend", "connect", "v2v", "reference"})
 
 
 @dataclass(frozen=True)
@@ -75,16 +84,59 @@ class Clip:
         return len(self.frames) / self.fps
 
 
+StepProgress = Callable[[int, int], None]  # (steps done, steps in all) of one generation
+
+
 @runtime_checkable
 class VideoModel(Protocol):
     """A text-to-video generator."""
 
     name: str
-    capabilities: frozenset[str]
+    capabilities: frozenset[str]  # words of CAPABILITIES
     native: NativeFormat
+    options: Any  # the backend's options (registry.get_model(name, options) opens it again elsewhere), or None
 
-    def generate(self, req: GenerationRequest, progress=None) -> Clip: ...
+    def generate(self, req: GenerationRequest, progress: StepProgress | None = None) -> Clip: ...
 
     def identity(self) -> str:
         """A string that changes whenever the weights change (part of cache keys)."""
         ...
+
+    def size_for(self, width: int, height: int) -> tuple[int, int]:
+        """(height, width) to generate at for an output of width x height, on the backend's grid."""
+        ...
+
+    def check_available(self) -> None:
+        """Raise StoryreelError now (before any work) if the weights are not here; cheap."""
+        ...
+
+    def adherence(self, frames: np.ndarray, prompt: str) -> float | None:
+        """How well frames (T, H, W, 3) uint8 show `prompt`, 0..1, or None when the backend cannot judge."""
+        ...
+
+    @property
+    def device(self) -> str:
+        """Where it runs: "cpu", "cuda" (any GPU: executors place one instance per GPU), "cuda:1", "mps"."""
+        ...
+
+
+class VideoModelBase:
+    """The defaults of VideoModel's optional methods; every backend inherits them."""
+
+    options: Any = None
+
+    def size_for(self, width: int, height: int) -> tuple[int, int]:
+        """Its native size: the edit crops and scales to the output."""
+        return self.native.height, self.native.width  # type: ignore[attr-defined]
+
+    def check_available(self) -> None:
+        """Nothing to check: the backend has what it needs."""
+        return None
+
+    def adherence(self, frames: np.ndarray, prompt: str) -> float | None:
+        """No judge of prompts: take scoring leaves adherence out."""
+        return None
+
+    @property
+    def device(self) -> str:
+        return "cpu"

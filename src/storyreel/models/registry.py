@@ -1,59 +1,111 @@
 """Backends by name: `model:` in a storyboard or `--model` on the command line.
 
-`builtin` is storyreel's own model. Everything else goes to the diffusers
-backends: a name from the table (`wan2.1-t2v-1.3b`, `ltx-video`,
-`cogvideox-5b`, ... see models.diffusers_backend.MODELS), a Hugging Face repo
-id, or a directory of a saved pipeline. Getting a diffusers model is cheap: the
-weights load on its first generation, and `check_available()` says up front
-whether they are here.
+A backend family is one `Backend` entry: which names it serves, what those
+models can do (declared without loading anything, so planning knows it), how
+its options are read from a storyboard's `model_options:` and the CLI, and how
+to open one. `builtin` is storyreel's own model; the diffusers entry serves a
+name from its table (`wan2.1-t2v-1.3b`, `ltx-video`, `cogvideox-5b`, ... see
+models.diffusers.specs), a Hugging Face repo id, or a directory of a saved
+pipeline. Opening is cheap: weights load on the first generation, and
+`check_available()` says up front whether they are here.
+
+Another family (hosted APIs, a new open model) is one more entry:
+`register(Backend(...))`; entries registered later are asked first.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from ..errors import StoryreelError
+from . import diffusers as diffusers_family
 from .base import VideoModel
+from .builtin.spec import BUILTIN_CAPABILITIES
 
 
-def get_model(name: str, options=None) -> VideoModel:
-    """The backend called `name` (loaded once per process for the same name and options).
+@dataclass(frozen=True)
+class Backend:
+    """One family of backends in the registry."""
 
-    `options`: a models.diffusers_backend.DiffusersOptions for the diffusers
-    backends (dtype, offload, VAE tiling, block cache, ...); None reads them
-    from the STORYREEL_* environment variables. The built-in model ignores it.
-    """
-    if name == "builtin":
-        return _builtin()
-    from .diffusers_backend import DiffusersOptions, is_diffusers_ref
-
-    if not is_diffusers_ref(name):
-        from .diffusers_backend import MODELS
-
-        raise StoryreelError(
-            f"unknown model {name!r}; available: builtin, {', '.join(MODELS)}, a Hugging Face repo id "
-            f"or a directory of a saved diffusers pipeline", field="model")
-    return _diffusers(name, options if options is not None else DiffusersOptions.from_env())
+    family: str
+    serves: Callable[[str], bool]  # does this entry open `model:` value `name`?
+    capabilities: Callable[[str, Any], frozenset[str]]  # (name, options) -> what it can do; loads nothing
+    parse_options: Callable[[dict], Any]  # a model_options mapping -> the options `open` takes (StoryreelError)
+    open: Callable[[str, Any, "str | None"], VideoModel]  # (name, options, device) -> the backend
+    names: Callable[[], list[str]]  # the names it offers, for messages
 
 
-@lru_cache(maxsize=1)
-def _builtin() -> VideoModel:
-    from .builtin.model import BuiltinModel
+def _open_builtin(name: str, options: Any, device: str | None) -> VideoModel:
+    from .builtin.model import BuiltinModel  # deferred: torch takes seconds to import; planning needs none of it
 
     return BuiltinModel()
 
 
-@lru_cache(maxsize=4)
-def _diffusers(name: str, options) -> VideoModel:
-    from .diffusers_backend import open_model
+BUILTIN = Backend(
+    family="builtin",
+    serves=lambda name: name == "builtin",
+    capabilities=lambda name, options: BUILTIN_CAPABILITIES,
+    parse_options=lambda mapping: None,  # the built-in model has no options: storyboards may carry others' options
+    open=_open_builtin,
+    names=lambda: ["builtin"],
+)
 
-    return open_model(name, options)
+DIFFUSERS = Backend(
+    family="diffusers",
+    serves=diffusers_family.serves,
+    capabilities=diffusers_family.declared_capabilities,
+    parse_options=lambda mapping: diffusers_family.DiffusersOptions.from_mapping(mapping) if mapping else None,
+    open=diffusers_family.open_for_registry,
+    names=lambda: list(diffusers_family.MODELS),
+)
+
+BACKENDS: list[Backend] = [BUILTIN, DIFFUSERS]
+
+
+def register(entry: Backend) -> None:
+    """Add a backend family; it is asked before the ones already registered."""
+    BACKENDS.insert(0, entry)
+
+
+def entry_for(name: str) -> Backend:
+    """The entry serving `name`, or a StoryreelError listing what is available."""
+    for entry in BACKENDS:
+        if entry.serves(name):
+            return entry
+    names = [n for entry in BACKENDS for n in entry.names()]
+    raise StoryreelError(
+        f"unknown model {name!r}; available: {', '.join(names)}, a Hugging Face repo id "
+        f"or a directory of a saved diffusers pipeline", field="model")
+
+
+def parse_options(name: str, mapping: dict | None) -> Any:
+    """Backend `name`'s options from a mapping (storyboard `model_options:`, CLI flags); None when empty."""
+    return entry_for(name).parse_options(dict(mapping or {}))
+
+
+def capabilities(name: str, options: Any = None) -> frozenset[str]:
+    """What backend `name` declares it can do ("i2v", "extend", ...), without loading a model."""
+    return entry_for(name).capabilities(name, options)
+
+
+def get_model(name: str, options: Any = None, *, device: str | None = None) -> VideoModel:
+    """The backend called `name` (opened once per process for the same name, options and device).
+
+    options: what `parse_options` returned (None: the backend's defaults; the
+    diffusers backends then read STORYREEL_* environment variables). device:
+    place it there (one instance per GPU worker); None: the backend's choice.
+    """
+    return _opened(entry_for(name), name, options, device)
+
+
+@lru_cache(maxsize=8)
+def _opened(entry: Backend, name: str, options: Any, device: str | None) -> VideoModel:
+    return entry.open(name, options, device)
 
 
 def cache_clear() -> None:
-    """Forget loaded backends (tests; a long-lived process switching models)."""
-    _builtin.cache_clear()
-    _diffusers.cache_clear()
-
-
-get_model.cache_clear = cache_clear  # the old lru_cache API, for callers that used it
+    """Forget opened backends (a long-lived process switching models, to free their memory)."""
+    _opened.cache_clear()

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import StoryreelError
+from ..fsio import atomic_path
 
 TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 STORYREEL_ASSERTION = "org.storyreel.provenance"
@@ -57,14 +58,29 @@ def resolve_credentials(cert: str | os.PathLike | None = None, key: str | os.Pat
     return creds
 
 
+class C2paMissing(StoryreelError):
+    """The c2pa package (the storyreel[c2pa] extra) is not installed."""
+
+    def __init__(self) -> None:
+        super().__init__("C2PA needs the c2pa package: pip install 'storyreel[c2pa]'")
+
+
+def _c2pa():
+    """The c2pa module; imported on first use because it is an optional extra (storyreel[c2pa])."""
+    try:
+        import c2pa  # deferred: an optional extra
+    except ImportError:
+        raise C2paMissing() from None
+    return c2pa
+
+
 def _algorithm(key_pem: bytes, key_path: Path):
     """The C2PA signing algorithm for a PEM private key (EC P-256/384/521, Ed25519 or RSA)."""
-    import c2pa
-
-    try:
-        from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+    c2pa = _c2pa()
+    try:  # `cryptography` comes with the c2pa extra; without it, assume the common case
+        from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa  # deferred: the c2pa extra
         from cryptography.hazmat.primitives.serialization import load_pem_private_key
-    except ImportError:  # without `cryptography`, assume the common case
+    except ImportError:
         return c2pa.C2paSigningAlg.ES256
     try:
         key = load_pem_private_key(key_pem, password=None)
@@ -86,7 +102,7 @@ def _algorithm(key_pem: bytes, key_path: Path):
 
 def load_signer(creds: Credentials):
     """A c2pa Signer for the credentials, or StoryreelError saying what is wrong with them (call before rendering)."""
-    import c2pa
+    c2pa = _c2pa()
 
     cert_pem, key_pem = creds.cert.read_bytes(), creds.key.read_bytes()
     if b"BEGIN CERTIFICATE" not in cert_pem:
@@ -127,20 +143,15 @@ def manifest_definition(title: str, info: dict) -> dict:
 
 def sign_mp4(path: str | os.PathLike, creds: Credentials, title: str, info: dict, signer=None) -> Path:
     """Embed a signed C2PA manifest in the MP4 at `path`, in place (a temporary file renamed over it)."""
-    import c2pa
-
+    c2pa = _c2pa()
     path = Path(path)
     signer = signer if signer is not None else load_signer(creds)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.c2pa.part")
     try:
         builder = c2pa.Builder(manifest_definition(title, info))
-        with open(path, "rb") as src, open(tmp, "w+b") as dst:
+        with atomic_path(path) as tmp, open(path, "rb") as src, open(tmp, "w+b") as dst:
             builder.sign(signer, "video/mp4", src, dst)
-        os.replace(tmp, path)
     except c2pa.C2paError as e:
         raise StoryreelError(f"C2PA signing failed ({e})", file=str(path)) from None
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 
@@ -151,9 +162,9 @@ def read_c2pa(path: str | os.PathLike, trust_anchors: str | os.PathLike | None =
     signer, issuer, ai_generated, digital_source_type, actions, storyreel
     (storyreel's own assertion), status (validation codes that are not
     successes). trust_anchors: a PEM file of CAs to trust (else the signer is
-    reported untrusted, the signature still checked).
+    reported untrusted, the signature still checked). C2paMissing without the c2pa extra.
     """
-    import c2pa
+    c2pa = _c2pa()
 
     ctx = None
     if trust_anchors is not None:
@@ -198,7 +209,7 @@ def make_test_credentials(folder: str | os.PathLike, *, days: int = 365) -> tupl
 
     For tests and trying C2PA out; never for publishing. Needs `cryptography`.
     """
-    from cryptography import x509
+    from cryptography import x509  # deferred: the c2pa extra
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID

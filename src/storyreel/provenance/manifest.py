@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import StoryreelError
+from ..fsio import Outputs, atomic_write
 from .watermark import METHOD, PAYLOAD
 
 FORMAT = "storyreel.manifest/1"
@@ -30,8 +31,7 @@ def file_sha256(path: str | os.PathLike) -> str:
 
 def manifest_path(video: str | os.PathLike) -> Path:
     """OUT.mp4 -> OUT.manifest.json beside it."""
-    video = Path(video)
-    return video.with_name(video.stem + ".manifest.json")
+    return Outputs.of(video).manifest
 
 
 def build_manifest(plan, results, video: str | os.PathLike, *, models: list[str], watermark: bool = True,
@@ -73,16 +73,7 @@ def build_manifest(plan, results, video: str | os.PathLike, *, models: list[str]
 
 def write_manifest(path: str | os.PathLike, manifest: dict) -> Path:
     """Write the manifest JSON atomically (temporary file + rename)."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-        os.replace(tmp, path)
-    except OSError as e:
-        raise StoryreelError(f"cannot write the manifest ({e.strerror or e})", file=str(path)) from None
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return atomic_write(path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
 
 
 def read_manifest(path: str | os.PathLike) -> dict:

@@ -11,16 +11,15 @@ import os
 from pathlib import Path
 
 from ..errors import StoryreelError
+from ..output.encode import probe
 from . import watermark as wm
+from .c2pa_sign import C2paMissing, read_c2pa
 from .manifest import file_sha256, manifest_path, read_manifest
 
 
 def verify(video: str | os.PathLike, *, manifest: str | os.PathLike | None = None, trust: str | os.PathLike | None = None,
            max_frames: int = 16) -> dict:
     """A report dict: file, tags, watermark, manifest, c2pa, storyreel (True when any provenance names storyreel)."""
-    from ..encode import probe
-    from .c2pa_sign import read_c2pa
-
     video = Path(video)
     if not video.is_file():
         raise StoryreelError("file not found", file=str(video))
@@ -56,7 +55,10 @@ def verify(video: str | os.PathLike, *, manifest: str | os.PathLike | None = Non
         sizes.append(tuple(man["watermark"]["size"]))
     reading = wm.detect(video, max_frames=max_frames, sizes=sizes)
     report["watermark"] = reading.to_dict()
-    report["c2pa"] = read_c2pa(video, trust)
+    try:
+        report["c2pa"] = read_c2pa(video, trust)
+    except C2paMissing as e:  # an optional extra: say it was not checked rather than that there is none
+        report["c2pa"], report["c2pa_unchecked"] = None, e.message
     tags = " ".join(str(v) for v in report["tags"].values())
     report["storyreel"] = bool(reading.detected or (report["c2pa"] or {}).get("storyreel") or "storyreel" in tags)
     return report

@@ -44,6 +44,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+import av
 import cv2
 import numpy as np
 
@@ -260,8 +261,6 @@ def detect_frames(frames: Sequence[np.ndarray], expected: bytes = PAYLOAD,
 
 def sample_video_frames(path: str | os.PathLike, max_frames: int = 16) -> list[np.ndarray]:
     """Up to `max_frames` RGB frames spread over a video: its keyframes when it has enough, else evenly spaced."""
-    import av
-
     with av.open(str(path)) as c:
         stream = c.streams.video[0]
         stream.codec_context.skip_frame = "NONKEY"

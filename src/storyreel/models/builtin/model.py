@@ -16,12 +16,12 @@ import numpy as np
 import torch
 
 from ...errors import StoryreelError
-from ..base import Clip, GenerationRequest, NativeFormat
+from ...eval.adherence import probe_adherence
+from ..base import Clip, GenerationRequest, VideoModelBase
 from . import text as text_mod
 from .flow import Conditioning, sample
+from .spec import BUILTIN_CAPABILITIES, NATIVE, NATIVE_SIZES
 from .weights import WEIGHTS_DIR, WeightsMissing, load_autoencoder, load_dit, weights_identity
-
-NATIVE_SIZES = {"16:9": (48, 80), "1:1": (48, 48), "9:16": (80, 48)}
 
 
 def native_size_for(width: int, height: int) -> tuple[int, int]:
@@ -31,12 +31,12 @@ def native_size_for(width: int, height: int) -> tuple[int, int]:
     return best
 
 
-class BuiltinModel:
+class BuiltinModel(VideoModelBase):
     """storyreel's own small spacetime-patch diffusion transformer."""
 
     name = "builtin"
-    capabilities = frozenset({"t2v", "i2v", "extend", "connect", "v2v"})
-    native = NativeFormat(fps=8.0, frames=16, height=48, width=80, size_multiple=16, frame_rule=(2, 0))
+    capabilities = BUILTIN_CAPABILITIES
+    native = NATIVE
     default_steps = 12
     default_guidance = 4.0
 
@@ -57,6 +57,10 @@ class BuiltinModel:
 
     def identity(self) -> str:
         return f"builtin:{weights_identity(self.weights_dir)}"
+
+    def adherence(self, frames: np.ndarray, prompt: str) -> float | None:
+        """What the evaluation's pixel probe reads of `prompt` in the frames (it knows the world it was trained on)."""
+        return probe_adherence(frames, prompt)
 
     def check_request(self, req: GenerationRequest) -> None:
         """Refuse what the model cannot do, precisely, before any work."""

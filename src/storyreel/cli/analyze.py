@@ -1,0 +1,57 @@
+"""`storyreel analyze SONG [--json] [--plot FILE.png]`: tempo, beats, downbeats, sections, energy."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from .app import command, console, out
+
+
+def _mmss(t: float) -> str:
+    return f"{int(t // 60)}:{t % 60:04.1f}"
+
+
+def summary_table(mm) -> Table:
+    """Tempo, meter, counts, then one row per section (of a music.MusicMap) with its bars and energy."""
+    t = Table(title=f"{mm.source or 'song'}: {mm.tempo:.1f} BPM, {mm.beats_per_bar}/4, {_mmss(mm.duration)}")
+    for col in ("section", "start", "end", "bars", "energy", "rank"):
+        t.add_column(col, justify="right" if col != "section" else "left")
+    downbeats = mm.downbeats
+    for s in mm.sections:
+        bars = sum(1 for d in downbeats if s.start - 1e-6 <= d < s.end - 1e-6)
+        label = f"{s.label} ({s.name})" if s.name else s.label
+        t.add_row(label, _mmss(s.start), _mmss(s.end), str(bars), f"{s.energy:.2f}", str(s.energy_rank))
+    t.caption = f"{len(mm.beats)} beats, {len(downbeats)} bars, {len(mm.sections)} sections"
+    return t
+
+
+@command()
+def analyze(
+    song: str = typer.Argument(..., help="Audio file (wav, flac, mp3, ogg, m4a), or 'demo'."),
+    as_json: bool = typer.Option(False, "--json", help="Print the analysis as JSON."),
+    plot: Optional[Path] = typer.Option(None, help="Draw waveform, energy, beats, downbeats and sections to a PNG."),
+    beats_per_bar: Optional[int] = typer.Option(None, help="Force the meter (3 for 3/4 or 6/8; default: detect)."),
+    fps: float = typer.Option(24.0, help="Rate of the energy and onset curves."),
+) -> None:
+    """Tempo, beats, downbeats, sections and energy of a song."""
+    from ..music.demo_song import demo_song_path  # deferred: see cli.app
+    from ..music.plot import plot as plot_music
+    from ..pipeline import analyze_song
+    from .progress import Bars
+
+    path = demo_song_path() if song == "demo" else Path(song)
+    with Bars() as bars:
+        mm = analyze_song(path, fps, beats_per_bar=beats_per_bar, progress=bars)
+    if plot:
+        plot_music(mm, path, plot)
+    if as_json:
+        out.print_json(json.dumps(mm.to_dict()))
+    else:
+        out.print(summary_table(mm))
+    if plot:
+        console.print(f"wrote {plot}")

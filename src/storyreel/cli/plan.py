@@ -1,0 +1,52 @@
+"""`storyreel plan STORYBOARD.yaml [--json]`: the shot table (or the plan JSON); nothing is generated."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from .app import command, out
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(seconds, 60)
+    return f"{int(m)}:{s:05.2f}"
+
+
+def plan_table(plan, *, width: int = 60) -> Table:
+    """One row per shot (a plan.ShotPlan), prompt truncated to `width` characters."""
+    table = Table(title=f"{plan.title}: {len(plan.shots)} shots, {_clock(plan.duration)}, "
+                        f"{plan.width}x{plan.height} @ {plan.fps} fps, model {plan.model}")
+    for name, justify in (("#", "right"), ("start", "right"), ("end", "right"), ("bars", "right"),
+                          ("section", "left"), ("camera", "left"), ("transition", "left"), ("prompt", "left")):
+        table.add_column(name, justify=justify, no_wrap=name != "prompt")
+    for shot, into in zip(plan.shots, plan.cut.overlaps):
+        camera = shot.camera.move + (" →" if shot.camera.continuous else "")
+        transition = into.kind + (f" {into.frames}f" if into.frames else "")
+        prompt = shot.prompt if len(shot.prompt) <= width else shot.prompt[: width - 1] + "…"
+        table.add_row(str(shot.index + 1), _clock(shot.start), _clock(shot.end), f"{shot.bars:g}",
+                      shot.section, camera, transition, prompt)
+    return table
+
+
+@command()
+def plan(
+    storyboard: Path = typer.Argument(..., help="The storyboard YAML."),
+    as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
+    model: Optional[str] = typer.Option(None, help="Override the storyboard's model (the plan is made for what it can do)."),
+    sandbox: bool = typer.Option(False, help="Refuse absolute paths and .. in the storyboard."),
+) -> None:
+    """Show the shot plan (on the song's bars and sections) without generating anything."""
+    from ..pipeline import RenderOptions, load_and_plan  # deferred: see cli.app
+    from ..plan import plan_to_json
+    from .progress import Bars
+
+    with Bars() as bars:
+        _, _, p = load_and_plan(storyboard, RenderOptions(model=model, sandbox=sandbox), bars)
+    if as_json:
+        out.print(plan_to_json(p), highlight=False, soft_wrap=True)
+    else:
+        out.print(plan_table(p))

@@ -1,0 +1,1 @@
+"""The edit: camera moves, what each shot shows on screen (view), the assembled stream, and the colour grade."""

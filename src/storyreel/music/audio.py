@@ -1,0 +1,173 @@
+"""Audio in and out: decode any song file to a mono float32 array, hash it, write WAVs atomically.
+
+wav/flac/ogg (and mp3 where libsndfile supports it) go through soundfile, which
+is fast and exact; anything else (m4a/aac, opus in mp4, video files with an
+audio track) is decoded with PyAV (FFmpeg). Every user-facing failure is a
+one-line StoryreelError naming the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import av
+import numpy as np
+import soundfile as sf
+
+from ..errors import StoryreelError
+from ..fsio import atomic_path
+
+MIN_SECONDS = 5.0  # shorter than this there is no musical grid worth planning on
+MAX_SECONDS = 1200.0  # 20 minutes: beyond it analysis and rendering costs explode
+SILENCE_PEAK = 1e-4  # -80 dBFS: a file whose loudest sample is below this is treated as silent
+
+
+def load_audio(
+    path: str | os.PathLike,
+    sr: int = 22050,
+    mono: bool = True,
+    *,
+    max_seconds: float = MAX_SECONDS,
+    min_seconds: float = MIN_SECONDS,
+) -> tuple[np.ndarray, int]:
+    """Decode `path` to float32 samples at `sr`: shape (n,) if mono else (channels, n).
+
+    Raises StoryreelError for a missing, unreadable, silent, too short or too long file.
+    The length limit is checked from the header before decoding where possible, so a
+    3-hour file is refused in milliseconds.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise StoryreelError("audio file not found", file=str(p))
+    if not p.is_file():
+        raise StoryreelError("is not a file (expected an audio file)", file=str(p))
+    header_seconds = probe_duration(p)
+    if header_seconds is not None and header_seconds > max_seconds:
+        raise StoryreelError(_too_long_message(header_seconds, max_seconds), file=str(p))
+
+    y, native_sr = _decode(p, max_seconds=max_seconds)  # (channels, n) float32
+    if y.shape[-1] == 0:
+        raise StoryreelError("contains no audio samples", file=str(p))
+    if mono:
+        y = y.mean(axis=0)
+    if native_sr != sr:
+        import librosa  # deferred: importing librosa costs ~1 s and the checks above need none of it
+
+        y = librosa.resample(y, orig_sr=native_sr, target_sr=sr, res_type="soxr_hq", axis=-1)
+    y = np.ascontiguousarray(y, dtype=np.float32)
+
+    seconds = y.shape[-1] / sr
+    if seconds > max_seconds:
+        raise StoryreelError(_too_long_message(seconds, max_seconds), file=str(p))
+    if not np.isfinite(y).all():
+        raise StoryreelError("is corrupt (decoded samples are not finite numbers)", file=str(p))
+    if float(np.max(np.abs(y))) < SILENCE_PEAK:
+        raise StoryreelError("is silent (peak level below -80 dBFS)", file=str(p))
+    if seconds < min_seconds:
+        raise StoryreelError(
+            f"is only {seconds:.1f} s long; storyreel needs at least {min_seconds:g} s of music", file=str(p)
+        )
+    return y, sr
+
+
+def probe_duration(path: Path) -> float | None:
+    """Duration in seconds from the file header, or None if the header does not say."""
+    try:
+        info = sf.info(str(path))
+        if info.samplerate > 0 and info.frames > 0:
+            return info.frames / info.samplerate
+    except Exception:  # not a libsndfile format: ask FFmpeg
+        pass
+    try:
+        with av.open(str(path)) as container:
+            if container.duration is not None and container.duration > 0:
+                return container.duration / 1_000_000  # av.time_base is microseconds
+    except Exception:
+        return None
+    return None
+
+
+def audio_hash(path: str | os.PathLike) -> str:
+    """sha256 of the file's bytes: the key analysis results are cached under."""
+    p = Path(path)
+    h = hashlib.sha256()
+    try:
+        with open(p, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    except FileNotFoundError:
+        raise StoryreelError("audio file not found", file=str(p)) from None
+    except OSError as e:
+        raise StoryreelError(f"cannot read file ({e.strerror})", file=str(p)) from None
+    return h.hexdigest()
+
+
+def write_wav(path: str | os.PathLike, y: np.ndarray, sr: int) -> Path:
+    """Write float samples ((n,) or (channels, n)) as 16-bit WAV via a temporary name and rename."""
+    data = np.asarray(y, dtype=np.float32)
+    data = data.T if data.ndim == 2 else data  # soundfile wants (n, channels)
+    with atomic_path(path) as tmp:
+        sf.write(tmp, np.clip(data, -1.0, 1.0), sr, subtype="PCM_16", format="WAV")
+    return Path(path)
+
+
+# --- decoding -------------------------------------------------------------------------------------
+
+
+def _decode(path: Path, *, max_seconds: float) -> tuple[np.ndarray, int]:
+    """(channels, n) float32 and the file's sample rate; soundfile first, PyAV as fallback."""
+    try:
+        data, native_sr = sf.read(str(path), dtype="float32", always_2d=True)
+        return data.T, int(native_sr)
+    except Exception:  # libsndfile does not know the format (m4a, ...) or the file is damaged
+        pass
+    return _decode_av(path, max_seconds=max_seconds)
+
+
+def _decode_av(path: Path, *, max_seconds: float) -> tuple[np.ndarray, int]:
+    """Decode the first audio stream with FFmpeg (PyAV), stopping once past `max_seconds`."""
+    try:
+        container = av.open(str(path))
+    except Exception:
+        raise StoryreelError("is not a readable audio file (unknown format or corrupt)", file=str(path)) from None
+    with container:
+        if not container.streams.audio:
+            raise StoryreelError("contains no audio stream", file=str(path))
+        stream = container.streams.audio[0]
+        if stream.codec_context is None:  # FFmpeg has no decoder for the codec the file names
+            raise StoryreelError("is not a readable audio file (unknown audio codec)", file=str(path))
+        native_sr = int(stream.rate or stream.codec_context.sample_rate or 0)
+        if native_sr <= 0:
+            raise StoryreelError("is not a readable audio file (no sample rate)", file=str(path))
+        # Resample to planar float at the native rate; channel layout is kept so mono mixing stays ours.
+        resampler = av.AudioResampler(format="fltp", rate=native_sr)
+        chunks: list[np.ndarray] = []
+        n = 0
+        try:
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    arr = out.to_ndarray()
+                    chunks.append(arr)
+                    n += arr.shape[-1]
+                if n > (max_seconds + 1.0) * native_sr:
+                    raise StoryreelError(_too_long_message(n / native_sr, max_seconds), file=str(path))
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray())
+        except StoryreelError:
+            raise
+        except Exception:
+            if not chunks:
+                raise StoryreelError("is not a readable audio file (corrupt audio data)", file=str(path)) from None
+            # A truncated tail is common in real files: keep what decoded.
+    if not chunks:
+        raise StoryreelError("contains no audio samples", file=str(path))
+    channels = max(c.shape[0] for c in chunks)
+    chunks = [c if c.shape[0] == channels else np.repeat(c[:1], channels, axis=0) for c in chunks]
+    return np.concatenate(chunks, axis=1).astype(np.float32, copy=False), native_sr
+
+
+def _too_long_message(seconds: float, max_seconds: float) -> str:
+    limit = f"{max_seconds / 60:g} minutes" if max_seconds >= 60 else f"{max_seconds:g} s"
+    return f"is {seconds / 60:.1f} minutes long, longer than {limit}; trim it or pass --max-minutes"
