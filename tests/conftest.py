@@ -1,1 +1,2 @@
-"""pytest's root conftest: its folder (tests/) goes on sys.path, so every test imports `fakes` the same way."""
+"""pytest's root conftest. tests/ is on sys.path (pyproject: `pythonpath`), so every test imports the shared
+`fakes` (test backends, storyboards, songs) and `tiny_pipelines` (tiny diffusers pipelines) modules the same way."""

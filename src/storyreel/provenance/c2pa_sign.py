@@ -26,7 +26,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import StoryreelError
-from ..fsio import atomic_path
+from ..fsio import atomic_path, atomic_write
 
 TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 STORYREEL_ASSERTION = "org.storyreel.provenance"
@@ -245,8 +245,9 @@ def make_test_credentials(folder: str | os.PathLike, *, days: int = 365) -> tupl
             .sign(ca_key, hashes.SHA256()))
     pem = serialization.Encoding.PEM
     cert_path, key_path, ca_path = folder / "c2pa-test-chain.pem", folder / "c2pa-test-key.pem", folder / "c2pa-test-ca.pem"
-    cert_path.write_bytes(leaf.public_bytes(pem) + ca.public_bytes(pem))
-    key_path.write_bytes(key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    os.chmod(key_path, 0o600)
-    ca_path.write_bytes(ca.public_bytes(pem))
+    atomic_write(cert_path, leaf.public_bytes(pem) + ca.public_bytes(pem))
+    with atomic_path(key_path) as tmp:  # private from the start: made 0600 before it holds the key
+        os.chmod(tmp, 0o600)
+        tmp.write_bytes(key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    atomic_write(ca_path, ca.public_bytes(pem))
     return Credentials(cert_path, key_path), ca_path

@@ -31,7 +31,7 @@ import numpy as np
 
 from ...errors import StoryreelError
 from ..base import Clip, GenerationRequest, NativeFormat, VideoModelBase
-from .loading import Pipelines, resolve_device, to_pil
+from .loading import Pipelines, require_diffusers, resolve_device, to_pil
 from .options import DiffusersOptions
 from .specs import I2V_ONLY_CLASSES, MODELS, NEGATIVE, ModelSpec, grid_from_configs, round_to
 from .weights import fingerprint, locate_weights, read_json
@@ -151,6 +151,7 @@ class DiffusersModel(VideoModelBase):
 
         Returns {"weights": kind, "i2v": kind or None} with kind in local/cache/download.
         """
+        require_diffusers(self.name)
         main = locate_weights(self.source, self.name)
         cls = read_json(main.path / "model_index.json").get("_class_name", "") if main.path else ""
         if main.path:

@@ -14,6 +14,7 @@ neither.
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import warnings
 from pathlib import Path
@@ -40,6 +41,13 @@ def torch_dtype(name: str):
     import torch  # deferred: see the module docstring
 
     return {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[name]
+
+
+def require_diffusers(model: str) -> None:
+    """A StoryreelError naming the extra to install unless diffusers is importable (it is not in a plain install)."""
+    if importlib.util.find_spec("diffusers") is None:
+        raise StoryreelError(f"model {model} runs through diffusers, which is not installed: "
+                             f"pip install 'storyreel[gpu]'", field="model")
 
 
 def to_pil(frames: np.ndarray) -> list:
@@ -103,6 +111,7 @@ class Pipelines:
         """The pipeline for `role`, loaded on first use."""
         if role in self._pipes:
             return self._pipes[role]
+        require_diffusers(self.model.name)
         import diffusers  # deferred: see the module docstring
 
         m = self.model

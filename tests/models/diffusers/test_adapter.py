@@ -36,7 +36,7 @@ WAN_REPO = "Wan-AI/Wan2.1-T2V-1.3B-Diffusers"
 
 @pytest.fixture(scope="session")
 def tiny_pipelines(tmp_path_factory):
-    """{name: directory} of tiny random pipelines (tiny_pipelines.py), built and saved once per session."""
+    """{name: directory} of tiny random pipelines (tests/tiny_pipelines.py), built and saved once per session."""
     return build_for_session(tmp_path_factory)
 
 
@@ -130,6 +130,16 @@ def test_registry_routes_names_repo_ids_and_directories(tiny_pipelines):
         get_model("nonsense")
     with pytest.raises(StoryreelError, match="not a saved diffusers pipeline"):
         get_model(str(ROOT / "examples"))
+
+
+def test_without_the_gpu_extra_a_diffusers_model_plans_but_says_what_to_install(tiny_pipelines, monkeypatch):
+    model = _model(tiny_pipelines["wan-t2v"])
+    monkeypatch.setitem(sys.modules, "diffusers", None)  # as in a plain install: `import diffusers` fails
+    assert "t2v" in model.capabilities  # what it can do is declared without diffusers
+    req = GenerationRequest("a red circle", height=32, width=48, frames=9, steps=2)
+    for call in (model.check_available, lambda: model.generate(req)):
+        with pytest.raises(StoryreelError, match=r"not installed: pip install 'storyreel\[gpu\]'"):
+            call()
 
 
 def test_grids_give_valid_frame_counts_and_sizes():
