@@ -22,14 +22,16 @@ def tone(seconds: float, sr: int = SR, freq: float = 440.0, channels: int = 1) -
     return np.stack([y] * channels) if channels > 1 else y
 
 
-def write_av(path: Path, y: np.ndarray, sr: int, codec: str) -> Path:
+def write_av(path: Path, y: np.ndarray, sr: int, codec: str, fmt: str | None = None,
+             options: dict[str, str] | None = None) -> Path:
     """Encode mono float audio with PyAV (FFmpeg), e.g. codec 'libmp3lame' or 'aac'.
 
     Frames are handed over as planar float; PyAV converts them to the codec's sample format.
+    fmt/options: the muxer and its options (e.g. {"use_editlist": "0"} for an MP4 that does not say its delay).
     """
     import av
 
-    with av.open(str(path), "w") as out:
+    with av.open(str(path), "w", format=fmt, options=options or {}) as out:
         stream = out.add_stream(codec, rate=sr, layout="mono")
         step = 1024
         for i in range(0, len(y), step):
@@ -77,6 +79,40 @@ def test_pyav_decoder_reads_mp3_directly(tmp_path):
     path = write_av(tmp_path / "song.mp3", tone(6.0), SR, "libmp3lame")
     y, sr = _decode_av(path, max_seconds=1200)
     assert sr == SR and y.shape[0] == 1 and abs(y.shape[1] / SR - 6.0) < 0.15
+
+
+def clicks(seconds: float, sr: int, every: float = 0.5) -> np.ndarray:
+    """Sharp clicks every `every` seconds from 0.5 s on: easy to time to the sample after any codec."""
+    y = np.zeros(int(seconds * sr), dtype=np.float32)
+    for t in np.arange(0.5, seconds - 0.5, every):
+        i = int(round(t * sr))
+        y[i : i + 64] = 0.8 * np.hanning(128)[64:]
+    return y
+
+
+def click_times(y: np.ndarray, sr: int) -> np.ndarray:
+    """Time each click's onset: the first sample above half the peak in each 0.25 s window."""
+    above = np.flatnonzero(np.abs(y) > 0.5 * np.max(np.abs(y)))
+    firsts = above[np.concatenate([[True], np.diff(above) > 0.25 * sr])]
+    return firsts / sr
+
+
+@pytest.mark.parametrize("name,codec,fmt,options", [
+    ("song.m4a", "aac", "mp4", None),  # FFmpeg writes an edit list: the delay is said in the file
+    ("plain.m4a", "aac", "mp4", {"use_editlist": "0"}),  # says nothing: the usual 1,024 samples
+    ("song.aac", "aac", "adts", None),  # raw ADTS: nowhere to say it
+    ("song.mp3", "libmp3lame", "mp3", None),  # LAME/Xing header
+    ("plain.mp3", "libmp3lame", "mp3", {"write_xing": "0"}),  # no header: LAME's usual delay
+])
+def test_encoder_delay_is_removed(tmp_path, name, codec, fmt, options):
+    """The clicks of an encoded file land where the WAV's do, within 5 ms (a beat from it would too)."""
+    y = clicks(8.0, 44100)
+    sf.write(tmp_path / "song.wav", y, 44100)
+    ref, _ = load_audio(tmp_path / "song.wav")
+    got, _ = load_audio(write_av(tmp_path / name, y, 44100, codec, fmt, options))
+    want, have = click_times(ref, SR), click_times(got, SR)
+    assert len(have) == len(want) == 14
+    assert np.max(np.abs(have - want)) < 0.005, (have - want)[:3]
 
 
 # --- errors ---------------------------------------------------------------------------------------

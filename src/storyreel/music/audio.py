@@ -116,8 +116,19 @@ def write_wav(path: str | os.PathLike, y: np.ndarray, sr: int) -> Path:
 # --- decoding -------------------------------------------------------------------------------------
 
 
+LOSSY_SUFFIXES = frozenset({".mp3", ".m4a", ".mp4", ".aac", ".m4v", ".mov", ".3gp"})
+AAC_PRIMING = 1024  # samples every AAC-LC encoder puts before the music (FFmpeg's, and the common default)
+MP3_PRIMING = 1105  # LAME's encoder delay (576) plus the MP3 decoder's own (529)
+
+
 def _decode(path: Path, *, max_seconds: float) -> tuple[np.ndarray, int]:
-    """(channels, n) float32 and the file's sample rate; soundfile first, PyAV as fallback."""
+    """(channels, n) float32 and the file's sample rate; soundfile first, PyAV for lossy formats and as fallback.
+
+    MP3 and AAC go to PyAV even where libsndfile could read them, so the encoder delay is always removed
+    the same way (see `_priming`).
+    """
+    if path.suffix.lower() in LOSSY_SUFFIXES:
+        return _decode_av(path, max_seconds=max_seconds)
     try:
         data, native_sr = sf.read(str(path), dtype="float32", always_2d=True)
         return data.T, int(native_sr)
@@ -145,9 +156,12 @@ def _decode_av(path: Path, *, max_seconds: float) -> tuple[np.ndarray, int]:
         resampler = av.AudioResampler(format="fltp", rate=native_sr)
         chunks: list[np.ndarray] = []
         n = 0
+        skip = 0
         try:
-            for frame in container.decode(stream):
-                for out in resampler.resample(frame):
+            for i, packet in enumerate(container.demux(stream)):  # the last, empty packet flushes the decoder
+                if i == 0:
+                    skip = _priming(stream, packet, container)
+                for out in (o for frame in packet.decode() for o in resampler.resample(frame)):
                     arr = out.to_ndarray()
                     chunks.append(arr)
                     n += arr.shape[-1]
@@ -165,7 +179,28 @@ def _decode_av(path: Path, *, max_seconds: float) -> tuple[np.ndarray, int]:
         raise StoryreelError("contains no audio samples", file=str(path))
     channels = max(c.shape[0] for c in chunks)
     chunks = [c if c.shape[0] == channels else np.repeat(c[:1], channels, axis=0) for c in chunks]
-    return np.concatenate(chunks, axis=1).astype(np.float32, copy=False), native_sr
+    return np.concatenate(chunks, axis=1)[:, skip:].astype(np.float32, copy=False), native_sr
+
+
+def _priming(stream: "av.audio.stream.AudioStream", first: "av.Packet", container) -> int:
+    """Samples of encoder delay at the start of the decoded stream that FFmpeg has not already removed.
+
+    A file that signals its delay (an MP4 edit list: the first packet's pts is negative; an MP3 LAME/Xing
+    header: the stream starts after 0) is trimmed by FFmpeg itself. Otherwise (MP4 without an edit list,
+    raw ADTS, an MP3 without a LAME header) the delay is read from an iTunSMPB tag, or is the codec's
+    usual one: without this every beat of an .m4a comes 23 ms late.
+    """
+    if (first.pts is not None and first.pts < 0) or (stream.start_time or 0) > 0:
+        return 0
+    name = stream.codec_context.name
+    tags = {**dict(container.metadata), **dict(stream.metadata)}
+    smpb = next((v for k, v in tags.items() if k.lower() == "itunsmpb"), None)
+    if smpb and name == "aac":
+        try:
+            return int(smpb.split()[1], 16)
+        except (IndexError, ValueError):
+            pass
+    return {"aac": AAC_PRIMING, "mp3": MP3_PRIMING, "mp3float": MP3_PRIMING}.get(name, 0)
 
 
 def _too_long_message(seconds: float, max_seconds: float) -> str:
