@@ -11,6 +11,8 @@ import hashlib
 import json
 import os
 import random
+import shutil
+import threading
 import time
 from pathlib import Path
 from typing import Optional, Sequence
@@ -391,3 +393,82 @@ def c2pa_credentials(tmp_path_factory):
     from storyreel.provenance.c2pa_sign import make_test_credentials
 
     return make_test_credentials(tmp_path_factory.mktemp("keys"))
+
+
+# ---------------------------------------------------------------- the studio
+
+STUDIO_TOKEN = "test-token-0123456789"  # the studio's token in its tests
+
+STUDIO_BOARD = """\
+# A small storyboard for the studio's tests: comments and key order must survive its edits.
+title: Studio test   # the title
+song: song.wav
+model: nocond
+output: {size: 160x96, fps: 24}
+style: flat colours
+characters:
+  she: a red heart   # the lead
+timeline:
+  - {at: 0, era: in a day sky}
+shots:
+  - {prompt: "{she} stays still", length: 1 bar}   # the opening
+  - prompt: a blue square moves up
+    length: 1 bar
+    transition: {kind: crossfade, beats: 1}
+  - a green star grows       # plain-string shot
+"""
+
+
+def studio_project(folder: Path, monkeypatch, board: str = STUDIO_BOARD, seconds: float = 8.0) -> Path:
+    """A studio test project: the storyboard beside an 8 s click song, the fast world backend as `nocond`,
+    caches inside `folder`; returns the storyboard's path."""
+    use_backend(monkeypatch, WorldModel(), name="nocond")
+    monkeypatch.setenv("STORYREEL_CACHE", str(folder / "cache"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(folder / "xdg"))
+    monkeypatch.delenv("STORYREEL_C2PA_CERT", raising=False)
+    monkeypatch.delenv("STORYREEL_C2PA_KEY", raising=False)
+    project = folder / "project"
+    project.mkdir()
+    return write_project(project, board, seconds)
+
+
+# ---------------------------------------------------------------- a real browser for the studio
+# Debian's chromium driven by Playwright (never `playwright install`).
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--autoplay-policy=no-user-gesture-required"]
+
+
+def chromium_missing() -> str | None:
+    """Why the browser tests cannot run here, or None."""
+    try:
+        import playwright  # noqa: F401  (only to see that it is installed)
+    except ImportError:
+        return "playwright is not installed (pip install 'storyreel[test]')"
+    if not Path(CHROMIUM).exists():
+        return "chromium is not installed (apt-get install -y chromium; .ci/run installs it)"
+    return None
+
+
+class Running:
+    """A studio's uvicorn server on a free port in a thread of the test process (so test backends apply)."""
+
+    def __init__(self, served):
+        self.served, self.url = served, served.url
+        self.thread = threading.Thread(target=served.server.run, name="studio-test-server", daemon=True)
+
+    def __enter__(self) -> "Running":
+        self.thread.start()
+        deadline = time.time() + 30
+        while not self.served.server.started:
+            if time.time() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the studio server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.served.server.should_exit = True
+        self.thread.join(10)
+        self.served.studio.close()

@@ -113,11 +113,15 @@ def test_no_import_cycles():
 
 
 def test_the_layers_point_one_way():
-    """The data flow: nothing below the pipeline imports it or the CLI; planning never imports generation."""
+    """The data flow: nothing below the pipeline imports it, the CLI or the studio (a front end beside the CLI);
+    the studio never imports the CLI; planning never imports generation."""
     graph = _graph()
-    lower = [m for m in MODULES if not m.startswith(("storyreel.cli", "storyreel.pipeline"))]
+    top = ("storyreel.cli", "storyreel.studio", "storyreel.pipeline")
+    lower = [m for m in MODULES if not m.startswith(top)]
     for m in lower:
-        assert not {d for d in graph[m] if d.startswith(("storyreel.cli", "storyreel.pipeline"))}, m
+        assert not {d for d in graph[m] if d.startswith(top)}, m
+    for m in (m for m in MODULES if m.startswith("storyreel.studio")):
+        assert not {d for d in graph[m] if d.startswith("storyreel.cli")}, m
     for m in (m for m in MODULES if m.startswith(("storyreel.plan", "storyreel.storyboard", "storyreel.music"))):
         bad = {d for d in graph[m] if d.startswith(("storyreel.render", "storyreel.edit", "storyreel.output",
                                                      "storyreel.models"))}

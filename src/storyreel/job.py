@@ -51,8 +51,13 @@ def load_job(source: str | Path, *, sandbox: bool = False) -> Job:
         if not song.is_file():
             raise StoryreelError(f"the plan's song is not here: {song}", file=str(source), field="song")
         return Job(source, song, plan=plan)
-    sb = load_storyboard(source, sandbox=sandbox)
-    return Job(source, demo_song_path() if sb.resolve_song_path() is None else sb.resolve_song_path(), storyboard=sb)
+    return storyboard_job(source, load_storyboard(source, sandbox=sandbox))
+
+
+def storyboard_job(source: Path, sb: Storyboard) -> Job:
+    """The job of a storyboard already parsed (the studio validates an edit's text before it is written)."""
+    return Job(Path(source), demo_song_path() if sb.resolve_song_path() is None else sb.resolve_song_path(),
+               storyboard=sb)
 
 
 def analyze_song(path: Path, fps: float, *, beats_per_bar: int | None = None, progress: Progress | None = None,

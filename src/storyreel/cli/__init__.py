@@ -5,7 +5,7 @@ registers every command on it. Entry point: `storyreel = storyreel.cli:app`.
 """
 
 # Imported in the order `storyreel --help` lists them; importing a module registers its command.
-from . import render, plan, takes, analyze, generate, train, eval, verify, animatic, c2pa, cache  # noqa: F401, I001
+from . import render, plan, takes, analyze, generate, train, eval, verify, animatic, studio, c2pa, cache  # noqa: F401, I001
 from .app import app
 
 

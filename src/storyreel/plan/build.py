@@ -140,6 +140,7 @@ def _build_shot(index: int, item: Item, planner: Placer, model: str) -> Shot:
         model=model,
         notes=notes,
         characters=list(dict.fromkeys(names)),
+        source=list(item.loc),
     )
 
 

@@ -64,6 +64,7 @@ class Shot:
     model: str = "builtin"
     notes: list[str] = field(default_factory=list)  # what the planner decided and why (fallbacks etc.)
     characters: list[str] = field(default_factory=list)  # names of the characters the prompt mentions
+    source: list = field(default_factory=list)  # the storyboard entry it came from, e.g. ["shots", 3] (for editors)
 
     @property
     def frames(self) -> int:

@@ -1,0 +1,117 @@
+"""The studio in a real browser (headless chromium): the song, the lane, edits, drags, reloads."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from storyreel.errors import StoryreelError
+from storyreel.storyboard import load_storyboard
+
+
+def _plan(page) -> dict:
+    return page.evaluate("window.studio.plan")
+
+
+def _song(page) -> dict:
+    return page.evaluate("window.studio.song")
+
+
+def _wait_for(page, js: str, timeout: float = 20.0):
+    page.wait_for_function(js, timeout=timeout * 1000)
+
+
+def test_the_page_shows_the_beat_grid_and_the_shot_blocks(page):
+    song = _song(page)
+    assert page.locator("#grid .beat").count() == len(song["beats"])
+    assert page.locator("#grid .beat.down").count() == len(song["downbeats"])
+    assert page.locator("#grid .bar-number").first.inner_text() == "1"
+    assert page.locator("#sections .section").count() == len(song["sections"])
+    assert page.locator("#wave").locator("css=div").count() > 0  # wavesurfer drew into it
+    blocks = page.locator("#lane .shot")
+    assert blocks.count() == 3
+    lane = page.locator("#lane").bounding_box()
+    for i, shot in enumerate(_plan(page)["shots"]):
+        box = blocks.nth(i).bounding_box()
+        assert abs((box["x"] - lane["x"]) / lane["width"] - shot["start"] / song["duration"]) < 0.005
+    assert "a blue square moves up" in blocks.nth(1).inner_text()
+    assert "crossfade" in blocks.nth(1).inner_text()
+
+
+def test_editing_a_prompt_changes_the_plan(page, board):
+    page.click("#lane .shot[data-index='1']")
+    page.fill("[data-field='prompt']", "a purple circle moves left")
+    page.press("[data-field='prompt']", "Tab")
+    _wait_for(page, "window.studio.plan.shots[1].text === 'a purple circle moves left'")
+    assert "a purple circle moves left" in page.locator("#lane .shot[data-index='1']").inner_text()
+    assert "a purple circle moves left" in board.read_text() and "# the opening" in board.read_text()
+    page.fill("[data-field='length']", "2 bars")
+    page.press("[data-field='length']", "Tab")
+    _wait_for(page, "window.studio.plan.shots[1].bars === 2")
+
+
+def test_a_bad_edit_shows_the_clis_error_next_to_the_field(page, board):
+    before = board.read_text()
+    page.click("#lane .shot[data-index='1']")
+    page.fill("[data-field='length']", "2 barz")
+    page.press("[data-field='length']", "Tab")
+    err = page.locator("[data-field='length'] ~ .err")
+    err.wait_for(state="visible")
+    _wait_for(page, "document.querySelector(\"[data-field='length'] ~ .err\").textContent.length > 0")
+    (board.parent / "bad.yaml").write_text(before.replace("length: 1 bar\n", "length: 2 barz\n"))
+    with pytest.raises(StoryreelError) as cli:
+        load_storyboard(board.parent / "bad.yaml")
+    assert err.inner_text() == cli.value.format().replace("bad.yaml", "board.yaml")
+    assert board.read_text() == before
+
+
+def test_dragging_a_boundary_lands_on_a_beat(page, board):
+    song, before = _song(page), _plan(page)
+    lane = page.locator("#lane").bounding_box()
+    handle = page.locator("#lane .handle[data-after='0']").bounding_box()
+    target = 2.62  # seconds: between beats, nearer one
+    x = lane["x"] + lane["width"] * target / song["duration"]
+    page.mouse.move(handle["x"] + handle["width"] / 2, handle["y"] + 20)
+    page.mouse.down()
+    page.mouse.move(x - 30, handle["y"] + 20, steps=4)
+    page.mouse.move(x, handle["y"] + 20, steps=4)
+    page.mouse.up()
+    _wait_for(page, f"window.studio.plan.version !== {json.dumps(before['version'])}")
+    start = _plan(page)["shots"][1]["start"]
+    nearest = min(song["beats"], key=lambda b: abs(b - target))
+    assert abs(start - nearest) <= 1 / 24 + 1e-6  # on the beat, to the frame
+    assert _plan(page)["shots"][2]["start"] == before["shots"][2]["start"]  # the next cut stayed
+    left = page.locator("#lane .handle[data-after='0']").bounding_box()["x"] + 4.5
+    beats = [page.locator("#grid .beat").nth(i).bounding_box()["x"] for i in range(len(song["beats"]))]
+    assert min(abs(b - left) for b in beats) < 2.5  # the drawn cut sits on a drawn beat line
+    assert "length: " in board.read_text() and "beats" in board.read_text()
+
+
+def test_reloading_finds_everything_as_it_was(page):
+    page.click("#lane .shot[data-index='0']")
+    page.fill("[data-field='prompt']", "{she} grows")
+    page.press("[data-field='prompt']", "Tab")
+    _wait_for(page, "window.studio.plan.shots[0].text === '{she} grows'")
+    before = _plan(page)
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    after = _plan(page)
+    assert after["version"] == before["version"]
+    assert [s["text"] for s in after["shots"]] == [s["text"] for s in before["shots"]]
+    assert "{she} grows" in page.locator("#lane .shot[data-index='0']").inner_text()
+
+
+def test_an_edit_in_a_text_editor_shows_up_in_the_page(page, board):
+    board.write_text(board.read_text().replace("a green star grows", "a white circle shrinks"))
+    _wait_for(page, "window.studio.plan.shots[2].text === 'a white circle shrinks'")
+    assert "changed on disk" in page.locator("#banner").inner_text()
+
+
+def test_the_page_without_the_token_is_refused(chromium, running):
+    context = chromium.new_context()
+    pg = context.new_page()
+    response = pg.goto(running.url.split("?")[0])
+    assert response.status == 401
+    context.close()
