@@ -19,6 +19,7 @@ from .errors import StoryreelError
 from .models import registry
 from .music import MusicMap, analyze
 from .music.demo_song import demo_song_path
+from .music.overrides import MusicOverrides, apply_overrides
 from .plan import Grade, ShotPlan, make_plan, read_plan
 from .progress import Progress, report
 from .storyboard import Storyboard, load_storyboard
@@ -41,6 +42,13 @@ class Job:
     def beats_per_bar(self) -> int | None:
         return self.plan.beats_per_bar if self.plan else self.storyboard.beats_per_bar
 
+    @property
+    def music_overrides(self) -> MusicOverrides:
+        """The storyboard's (or the plan's) corrections of the song's analysis."""
+        src = self.plan or self.storyboard
+        starts = tuple(src.section_starts) if src.section_starts is not None else None
+        return MusicOverrides(src.tempo, src.downbeat_offset, starts)
+
 
 def load_job(source: str | Path, *, sandbox: bool = False) -> Job:
     """1. A storyboard (.yaml) or a plan (.json, as `plan --json` or a render wrote it), and its song's path."""
@@ -61,11 +69,13 @@ def storyboard_job(source: Path, sb: Storyboard) -> Job:
 
 
 def analyze_song(path: Path, fps: float, *, beats_per_bar: int | None = None, progress: Progress | None = None,
-                 ) -> MusicMap:
-    """2. The song's MusicMap at the video's frame rate (cached by the audio's hash)."""
+                 overrides: MusicOverrides | None = None) -> MusicMap:
+    """2. The song's MusicMap at the video's frame rate (cached by the audio's hash), the user's corrections
+    (tempo, first downbeat, section starts) applied over what was detected."""
     report(progress, "analysis", "analysing the song", 0.0, 1.0)
-    return analyze(path, fps=fps, beats_per_bar=beats_per_bar,
-                   progress=lambda stage, f: report(progress, "analysis", f"analysing: {stage}", f, 1.0))
+    mm = analyze(path, fps=fps, beats_per_bar=beats_per_bar,
+                 progress=lambda stage, f: report(progress, "analysis", f"analysing: {stage}", f, 1.0))
+    return apply_overrides(mm, overrides)
 
 
 def backend_options(job: Job, overrides: dict | None) -> dict:

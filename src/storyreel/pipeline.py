@@ -101,7 +101,8 @@ def load_and_plan(source: str | Path, options: RenderOptions | None = None, prog
     """Stages 1-3: (job, music map, plan). Nothing is generated (`storyreel plan`, `animatic`)."""
     options = options or RenderOptions()
     job = load_job(source, sandbox=options.sandbox)
-    music = analyze_song(job.song, job.fps, beats_per_bar=job.beats_per_bar, progress=progress)
+    music = analyze_song(job.song, job.fps, beats_per_bar=job.beats_per_bar, progress=progress,
+                         overrides=job.music_overrides)
     return job, music, plan_job(job, music, **_plan_overrides(options))
 
 
@@ -262,7 +263,8 @@ def render(source: str | Path, out: str | Path, options: RenderOptions | None = 
     with _timed(rep.stages, "load"):
         job = load_job(source, sandbox=options.sandbox)  # 1
     with _timed(rep.stages, "analysis"):
-        music = analyze_song(job.song, job.fps, beats_per_bar=job.beats_per_bar, progress=progress)  # 2
+        music = analyze_song(job.song, job.fps, beats_per_bar=job.beats_per_bar, progress=progress,
+                             overrides=job.music_overrides)  # 2
     with _timed(rep.stages, "planning"):
         plan = plan_job(job, music, **_plan_overrides(options))  # 3
         checked = check_job(plan, options)  # 4

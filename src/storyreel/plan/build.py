@@ -83,6 +83,9 @@ def make_plan(
         characters=characters,
         grade=_grade(sb) if grade is None else ((_grade(sb) or Grade()) if grade else None),
         beats_per_bar=sb.beats_per_bar,
+        tempo=sb.tempo,
+        downbeat_offset=sb.downbeat_offset,
+        section_starts=sb.section_starts,
         model_options=dict(sb.backend_options if model_options is None else model_options),
     )
 

@@ -91,6 +91,9 @@ class ShotPlan:
     characters: dict[str, dict] = field(default_factory=dict)  # name -> {"description", "image" (abs path or "")}
     grade: Optional[Grade] = None  # colour continuity; None = off
     beats_per_bar: Optional[int] = None  # the meter the storyboard forced (None: detected), to analyse the song again
+    tempo: Optional[float] = None  # the storyboard's corrections of the analysis (None: detected), kept for the same
+    downbeat_offset: Optional[float] = None
+    section_starts: Optional[list[float]] = None
     model_options: dict = field(default_factory=dict)  # the backend's options (the storyboard's model_options)
     cut: Cut = field(init=False, repr=False, compare=False)  # how the shots join: derived from them, once
 

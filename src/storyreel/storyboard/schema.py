@@ -24,6 +24,9 @@ Schema (every mapping rejects unknown keys):
     timeline: [{at: 0..1 | section, era: text}, ...]   # the look changes over the song
     grade: true | {match: previous | reference, strength: 0..1, ramp, reference: image}   # colour continuity
     beats_per_bar: 3 | 4 | ...        # force the meter; detected when absent
+    tempo: BPM                        # the tempo you tap; detected when absent
+    downbeat_offset: seconds          # time of the first downbeat (beat 1 of a bar); detected when absent
+    section_starts: [seconds, ...]    # where the song's sections start; detected when absent
     shots: [prompt | {prompt, length, camera, transition, seed}, ...]
     sections: [{section, era, camera, bars, shots: [...]}, ...]   # instead of `shots`
 
@@ -268,6 +271,9 @@ class Storyboard(_Strict):
     shots: Optional[list[ShotSpec]] = None
     sections: Optional[list[SectionSpec]] = None
     beats_per_bar: Optional[int] = Field(None, ge=2, le=12)  # force the meter (3 for 3/4, 6 for 6/8); None detects
+    tempo: Optional[float] = Field(None, ge=30, le=300)  # BPM of the beat; None detects
+    downbeat_offset: Optional[float] = Field(None, ge=0)  # seconds of the first downbeat; None detects
+    section_starts: Optional[list[float]] = None  # seconds where sections start; None detects
     model_options: Optional[dict[str, Any]] = None  # options for the model's backend (e.g. diffusers: dtype, offload)
     diffusers: Optional[dict[str, Any]] = None  # deprecated old name of model_options
 
@@ -277,6 +283,13 @@ class Storyboard(_Strict):
     @classmethod
     def _pacing(cls, v: object) -> str:
         return _one_of(v, PACINGS, "pacing")
+
+    @field_validator("section_starts")
+    @classmethod
+    def _section_starts(cls, v: Optional[list[float]]) -> Optional[list[float]]:
+        if v is not None and (any(t < 0 for t in v) or any(b <= a for a, b in zip(v, v[1:]))):
+            raise ValueError("section starts are seconds from the start of the song, increasing")
+        return v
 
     @field_validator("grade", mode="before")
     @classmethod
@@ -355,11 +368,15 @@ class Storyboard(_Strict):
         return dict(self.model_options if self.model_options is not None else self.diffusers or {})
 
 
+NEWER_KEYS = ("model_options", "tempo", "downbeat_offset", "section_starts")
+
+
 def storyboard_hash(storyboard: Storyboard) -> str:
     """A short content hash of the storyboard's meaning (not its formatting or comments)."""
     data = storyboard.model_dump(mode="json")
-    if data.get("model_options") is None:  # the key is newer than most storyboards: unset, it changes no hash
-        data.pop("model_options", None)
+    for key in NEWER_KEYS:  # keys newer than most storyboards: unset, they change no hash
+        if data.get(key) is None:
+            data.pop(key, None)
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
