@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +52,7 @@ from .provenance import c2pa_sign, watermark
 from .provenance.manifest import build_manifest, write_manifest
 from .render import policy as prompt_policy
 from .render.cache import TakeCache, default_cache_dir
+from .render.estimate import Estimate, estimate
 from .render.executor import make_executor
 from .render.scoring import score_take
 from .render.takes import ShotResult, ShotSettings
@@ -77,6 +78,7 @@ class RenderOptions:
     executor: str = "local"  # local | ray
     ray_address: str | None = None
     grade: bool | None = None  # colour grade on/off; None: the storyboard's
+    prices: Path | None = None  # the price table of hosted models (default $STORYREEL_PRICES, else storyreel's)
 
 
 @dataclass
@@ -89,6 +91,7 @@ class RenderReport:
     generated: int = 0
     cached: int = 0
     duration: float = 0.0
+    estimate: Estimate | None = None  # what stage 4 estimated it would generate and cost
 
     @property
     def realtime_factor(self) -> float:
@@ -104,6 +107,16 @@ def load_and_plan(source: str | Path, options: RenderOptions | None = None, prog
     music = analyze_song(job.song, job.fps, beats_per_bar=job.beats_per_bar, progress=progress,
                          overrides=job.music_overrides)
     return job, music, plan_job(job, music, **_plan_overrides(options))
+
+
+def estimate_plan(plan: ShotPlan, options: RenderOptions | None = None) -> Estimate:
+    """Generations, seconds of video and cost of rendering `plan` (`plan` shows it; `render` asks before paying)."""
+    options = options or RenderOptions()
+    backend = registry.get_model(plan.model, registry.parse_options(plan.model, plan.model_options))
+    return estimate(plan, backend, options.prices)
+
+
+Confirm = Callable[[Estimate], bool]  # shown the estimate before any generation; False stops the render
 
 
 def _plan_overrides(options: RenderOptions) -> dict:
@@ -147,6 +160,7 @@ def generate_takes(plan: ShotPlan, backend: VideoModel, music: MusicMap, options
                    progress: Progress | None = None) -> list[ShotResult]:
     """5. A chosen take per shot, from the cache or the backend, on the executor the options name."""
     cache = TakeCache(options.cache_dir or default_cache_dir())
+    backend.use_cache(cache.root)  # hosted backends record their jobs there before polling
     runner = make_executor(options.executor, ray_address=options.ray_address, model_name=plan.model, model=backend)
     settings = ShotSettings(plan.takes, dict(options.pick), options.only, music, score_take)
     label = f"generating {len(plan.shots)} shots ({backend.name})"
@@ -248,13 +262,14 @@ def check_output(out: str | Path, options: RenderOptions) -> Outputs:
 
 @with_storage_errors
 def render(source: str | Path, out: str | Path, options: RenderOptions | None = None,
-           progress: Progress | None = None) -> RenderReport:
+           progress: Progress | None = None, confirm: Confirm | None = None) -> RenderReport:
     """Render a storyboard (or a plan JSON) to `out` (MP4) and its side files; returns timings and counts.
 
     Provenance: every frame carries storyreel's invisible watermark (unless
     options.watermark is off), OUT.manifest.json names the models and every
     shot's prompt, seed and take, and with C2PA credentials the MP4 is
-    signed. The prompt policy is checked before any generation. Disk full or
+    signed. The prompt policy is checked before any generation; then `confirm`
+    (if given) sees the estimate of generations and cost and may stop it. Disk full or
     read-only anywhere: one StoryreelError naming the file, nothing lost.
     """
     options = options or RenderOptions()
@@ -268,6 +283,9 @@ def render(source: str | Path, out: str | Path, options: RenderOptions | None = 
     with _timed(rep.stages, "planning"):
         plan = plan_job(job, music, **_plan_overrides(options))  # 3
         checked = check_job(plan, options)  # 4
+        rep.estimate = estimate(plan, checked.backend, options.prices)
+    if confirm is not None and not confirm(rep.estimate):
+        raise StoryreelError(f"render stopped at the estimate ({rep.estimate.line()}): nothing was generated")
     rep.shots, rep.duration = len(plan.shots), plan.duration
     with _timed(rep.stages, "generation"):
         results = generate_takes(plan, checked.backend, music, options, progress)  # 5

@@ -38,15 +38,18 @@ def plan(
     as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
     model: Optional[str] = typer.Option(None, help="Override the storyboard's model (the plan is made for what it can do)."),
     sandbox: bool = typer.Option(False, help="Refuse absolute paths and .. in the storyboard."),
+    prices: Optional[Path] = typer.Option(None, help="Price table of hosted models (as for render)."),
 ) -> None:
     """Show the shot plan (on the song's bars and sections) without generating anything."""
-    from ..pipeline import RenderOptions, load_and_plan  # deferred: see cli.app
+    from ..pipeline import RenderOptions, estimate_plan, load_and_plan  # deferred: see cli.app
     from ..plan import plan_to_json
     from .progress import Bars
 
     with Bars() as bars:
-        _, _, p = load_and_plan(storyboard, RenderOptions(model=model, sandbox=sandbox), bars)
+        options = RenderOptions(model=model, sandbox=sandbox, prices=prices)
+        _, _, p = load_and_plan(storyboard, options, bars)
     if as_json:
         out.print(plan_to_json(p), highlight=False, soft_wrap=True)
     else:
         out.print(plan_table(p))
+        out.print(f"estimate: {estimate_plan(p, options).line()}", highlight=False, soft_wrap=True)

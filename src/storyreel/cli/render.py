@@ -32,6 +32,9 @@ def render(
     block_cache: Optional[str] = typer.Option(None, help="diffusers models: none or fbc[:THRESHOLD] (FirstBlockCache)."),
     executor: str = typer.Option("local", help="Where shots are generated: local (a pool sized to this machine) or ray (Ray tasks on a cluster)."),
     ray_address: Optional[str] = typer.Option(None, help="With --executor ray: the cluster to join (auto, HOST:6379, ray://HOST:10001; default $RAY_ADDRESS, else a local one)."),
+    prices: Optional[Path] = typer.Option(None, help="Price table of hosted models, TOML of NAME = dollars per second (default $STORYREEL_PRICES, else storyreel's)."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before a render estimated above --confirm-above."),
+    confirm_above: float = typer.Option(1.0, help="Ask for confirmation when the estimated cost exceeds this many dollars."),
     grade: Optional[bool] = typer.Option(None, "--grade/--no-grade", help="Colour continuity: match each shot's opening colours to the previous shot's last frame (default: the storyboard's `grade:`)."),
 ) -> None:
     """Render a storyboard (or an edited plan) into a music video."""
@@ -43,10 +46,22 @@ def render(
         model=model, takes=takes, pick=parse_pick(pick), only=parse_only(only), sandbox=sandbox, cache_dir=cache_dir,
         crf=crf, export_shots=export_shots, policy=policy, c2pa_cert=c2pa_cert, c2pa_key=c2pa_key,
         model_options={"dtype": dtype, "offload": offload, "vae_tiling": vae_tiling, "cache": block_cache},
-        executor=executor, ray_address=ray_address, grade=grade,
+        executor=executor, ray_address=ray_address, grade=grade, prices=prices,
     )
+
+    def confirm(estimate) -> bool:
+        """Print the estimate; above the threshold, ask (a closed stdin answers no)."""
+        console.print(f"estimate: {estimate.line()}", highlight=False, soft_wrap=True)
+        if yes or estimate.cost is None or estimate.cost <= confirm_above:
+            return True
+        bars.close()  # the question on a clean line; the next stage opens its own bar
+        try:
+            return typer.confirm(f"spend about ${estimate.cost:.2f}?", default=False, err=True)
+        except (typer.Abort, EOFError):
+            return False
+
     with Bars() as bars:
-        rep = run_render(storyboard, output, options, progress=bars)
+        rep = run_render(storyboard, output, options, progress=bars, confirm=confirm)
     stages = ", ".join(f"{k} {v:.1f}s" for k, v in rep.stages.items())
     console.print(
         f"wrote {rep.output} ({rep.shots} shots, {rep.duration:.1f}s; {rep.generated} takes generated, "

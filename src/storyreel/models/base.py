@@ -7,7 +7,8 @@ and frame counts to their own grids explicitly and report what they did in
 
 `VideoModel` declares everything storyreel may ask of a backend. `name`,
 `capabilities`, `native`, `generate` and `identity` are the backend's own;
-the rest (`size_for`, `check_available`, `adherence`, `device`, `options`) have defaults in `VideoModelBase`, which every backend inherits, so
+the rest (`size_for`, `check_available`, `adherence`, `device`, `options`, `parallel_jobs`,
+`billed_seconds`, `use_cache`) have defaults in `VideoModelBase`, which every backend inherits, so
 callers call them directly and never probe a backend with getattr or ask it
 for its name.
 """
@@ -140,3 +141,16 @@ class VideoModelBase:
     @property
     def device(self) -> str:
         return "cpu"
+
+    @property
+    def parallel_jobs(self) -> int:
+        """Generations it can usefully run at once in this process (hosted APIs: jobs in flight per provider)."""
+        return 1
+
+    def billed_seconds(self, frames: int) -> float:
+        """Seconds of video one generation of `frames` frames counts as (the cost estimate)."""
+        return frames / self.native.fps  # type: ignore[attr-defined]
+
+    def use_cache(self, root) -> None:
+        """The take cache this render uses (hosted backends keep their job records there); nothing by default."""
+        return None

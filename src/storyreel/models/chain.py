@@ -48,6 +48,18 @@ def generate_long(model: VideoModel, req: GenerationRequest, n_frames: int, over
     return Clip(frames, clip.fps, req, {**clip.info, "generations": generations, "overlap": overlap})
 
 
+def generations_for(n_frames: int, native: int, overlap: int = 4) -> list[int]:
+    """Frames of each generation `generate_long` makes for `n_frames` frames, `native` per generation."""
+    if n_frames <= native:
+        return [native]
+    k = max(1, min(overlap, native - 2))
+    pieces, have = [native], native
+    while have < n_frames:
+        pieces.append(native)
+        have += native - k
+    return pieces
+
+
 def connect(model: VideoModel, req: GenerationRequest, first: np.ndarray, last: np.ndarray) -> Clip:
     """Fill the frames between a given first frame and last frame (shot-to-shot bridges)."""
     if "connect" not in model.capabilities:

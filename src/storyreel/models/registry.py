@@ -7,7 +7,8 @@ to open one. `builtin` is storyreel's own model; the diffusers entry serves a
 name from its table (`wan2.1-t2v-1.3b`, `ltx-video`, `cogvideox-5b`, ... see
 models.diffusers.specs), a Hugging Face repo id, or a directory of a saved
 pipeline. Opening is cheap: weights load on the first generation, and
-`check_available()` says up front whether they are here.
+`check_available()` says up front whether they are here. The hosted entry
+serves the models of models.hosted (runway-gen4.5, ...): API calls, no weights.
 
 Another family (hosted APIs, a new open model) is one more entry:
 `register(Backend(...))`; entries registered later are asked first.
@@ -22,6 +23,7 @@ from typing import Any
 
 from ..errors import StoryreelError
 from . import diffusers as diffusers_family
+from . import hosted as hosted_family
 from .base import VideoModel
 from .builtin.spec import BUILTIN_CAPABILITIES
 
@@ -62,7 +64,16 @@ DIFFUSERS = Backend(
     names=lambda: list(diffusers_family.MODELS),
 )
 
-BACKENDS: list[Backend] = [BUILTIN, DIFFUSERS]
+HOSTED = Backend(
+    family="hosted",
+    serves=hosted_family.serves,
+    capabilities=hosted_family.declared_capabilities,
+    parse_options=lambda mapping: hosted_family.HostedOptions.from_mapping(mapping) if mapping else None,
+    open=hosted_family.open_model,
+    names=lambda: list(hosted_family.MODELS),
+)
+
+BACKENDS: list[Backend] = [HOSTED, BUILTIN, DIFFUSERS]
 
 
 def register(entry: Backend) -> None:

@@ -100,7 +100,7 @@ class LocalExecutor:
             import torch  # deferred: only GPU backends, which have imported it already
 
             return max(1, torch.cuda.device_count())
-        return 1
+        return model.parallel_jobs  # 1 for local backends; a hosted API's max_concurrent
 
     def run(self, plan: ShotPlan, model: VideoModel, cache: TakeCache, settings: ShotSettings,
             on_shot: OnShot | None = None) -> list[ShotResult]:

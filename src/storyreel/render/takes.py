@@ -146,7 +146,11 @@ def make_takes(
         clip = None if (settings.only is not None and index in settings.only) else cache.get(key)
         cached = clip is not None
         if clip is None:
-            clip = chain.generate_long(model, req, n_native, overlap=CHAIN_OVERLAP, progress=settings.on_step)
+            try:
+                clip = chain.generate_long(model, req, n_native, overlap=CHAIN_OVERLAP, progress=settings.on_step)
+            except StoryreelError as e:  # a refusal or a provider's failure: say which shot
+                raise StoryreelError(f"shot {index + 1} (take {k + 1}): {e.message}", file=e.file, line=e.line,
+                                     field=e.field) from None
             cache.put(key, clip, {"shot": index, "take": k, "prompt": req.prompt, "seed": req.seed})
         records.append(TakeRecord(k, req.seed, key, cached=cached))
         clips.append(clip)
