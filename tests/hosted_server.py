@@ -142,3 +142,30 @@ def mp4_bytes(tmp_path, width: int, height: int, frames: int, fps: float) -> byt
     video = ((x + 8 * t) % 256).astype(np.uint8).repeat(height, axis=1).repeat(3, axis=3)
     path = write_clip(video, fps, tmp_path / "delivered.mp4")
     return path.read_bytes()
+
+
+class GenericAPI(FakeAPI):
+    """A provider's job API in general terms: `script` is the states a job goes through ("running",
+    "succeeded", "failed", "refused"); `submit_errors` are answered before a submission is accepted;
+    `jobs` holds each accepted submission's JSON body. Subclasses add the provider's routes."""
+
+    def __init__(self, video: bytes) -> None:
+        super().__init__()
+        self.video, self.script, self.reason = video, ["running", "succeeded"], "the worker crashed"
+        self.submit_errors: list[Reply] = []
+        self.jobs: dict[str, dict] = {}
+
+    def accept(self, req: Request, prefix: str = "job") -> "str | Reply":
+        """A new job id, or the next queued error."""
+        if self.submit_errors:
+            return self.submit_errors.pop(0)
+        jid = f"{prefix}-{len(self.jobs) + 1}"
+        self.jobs[jid] = {"body": req.json(), "states": list(self.script)}
+        return jid
+
+    def state(self, jid: str) -> str:
+        states = self.jobs[jid]["states"]
+        return states.pop(0) if len(states) > 1 else states[0]
+
+    def submissions(self) -> int:
+        return len(self.jobs)

@@ -14,11 +14,15 @@ from __future__ import annotations
 
 from ...errors import StoryreelError
 from .base import HostedModel, HostedOptions, HostedSpec
+from .luma import SPECS as LUMA_SPECS
+from .luma import LumaModel
 from .runway import SPECS as RUNWAY_SPECS
 from .runway import RunwayModel
+from .veo import SPECS as VEO_SPECS
+from .veo import VeoModel
 
-ADAPTERS: dict[str, type[HostedModel]] = {"runway": RunwayModel}
-MODELS: dict[str, HostedSpec] = {s.name: s for s in RUNWAY_SPECS}
+ADAPTERS: dict[str, type[HostedModel]] = {"runway": RunwayModel, "veo": VeoModel, "luma": LumaModel}
+MODELS: dict[str, HostedSpec] = {s.name: s for s in [*RUNWAY_SPECS, *VEO_SPECS, *LUMA_SPECS]}
 
 __all__ = ["HostedModel", "HostedOptions", "HostedSpec", "MODELS", "open_model", "serves"]
 

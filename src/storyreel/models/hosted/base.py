@@ -103,6 +103,7 @@ class Poll:
     url: str = ""
     reason: str = ""
     refused: bool = False  # failed because of the provider's content policy
+    data: bytes = b""  # the video itself, when the provider returns it inline instead of a URL
 
 
 _SLOTS: dict[str, threading.BoundedSemaphore] = {}
@@ -207,11 +208,15 @@ class HostedModel(VideoModelBase):
         """How to treat an exception of the SDK (None: not the SDK's, let it propagate)."""
         return None
 
-    def upload_png(self, png: bytes, name: str) -> str:
+    def fetch(self, url: str) -> bytes:
+        """The finished video's bytes (an SDK with its own download call overrides this)."""
+        return download(url)
+
+    def upload_png(self, png: bytes, name: str):
         """Where the provider can read a conditioning image: a data URI unless the SDK uploads files."""
         return "data:image/png;base64," + base64.b64encode(png).decode()
 
-    def image_ref(self, frame: np.ndarray, name: str) -> str:
+    def image_ref(self, frame: np.ndarray, name: str):
         """Upload one (H, W, 3) uint8 frame as PNG; what the provider's request names it by."""
         import cv2  # deferred: only conditioned requests encode images
 
@@ -264,7 +269,7 @@ class HostedModel(VideoModelBase):
                 raise StoryreelError(f"{self.name} job {rec.job_id} still running after {self.options.max_wait:g} s; "
                                      f"it is recorded: render again to keep waiting for it (no new charge)")
             self.sleep(self.options.poll_interval)
-        data = self.call(lambda: download(state.url), f"downloading job {rec.job_id}")
+        data = state.data or self.call(lambda: self.fetch(state.url), f"downloading job {rec.job_id}")
         self.jobs.store_video(key, rec, data, state.url)
         if progress is not None:
             progress(1, 1)
