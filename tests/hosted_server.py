@@ -38,7 +38,8 @@ class Reply:
 class FakeAPI:
     """Routes, calls and a server thread; use as a context manager."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: "tuple[str, str] | None" = None, port: int = 0) -> None:
+        """tls: (certificate PEM path, key PEM path) to serve HTTPS (an SDK whose address is https only)."""
         self.routes: list[tuple[str, re.Pattern, object]] = []
         self.calls: list[Request] = []
         api = self
@@ -65,8 +66,17 @@ class FakeAPI:
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        scheme = "http"
+        if tls is not None:
+            import ssl
+
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+            scheme = "https"
+        self.port = self.server.server_address[1]
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
 
     def route(self, method: str, pattern: str):
         def register(fn):
@@ -144,13 +154,41 @@ def mp4_bytes(tmp_path, width: int, height: int, frames: int, fps: float) -> byt
     return path.read_bytes()
 
 
+def self_signed(folder) -> tuple[str, str]:
+    """(certificate, key) PEM paths of a certificate for 127.0.0.1, made now (SSL_CERT_FILE may name it)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    import ipaddress
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = f"{folder}/cert.pem", f"{folder}/key.pem"
+    with open(cert_path, "wb") as f:
+        f.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(key_path, "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()))
+    return cert_path, key_path
+
+
 class GenericAPI(FakeAPI):
     """A provider's job API in general terms: `script` is the states a job goes through ("running",
     "succeeded", "failed", "refused"); `submit_errors` are answered before a submission is accepted;
     `jobs` holds each accepted submission's JSON body. Subclasses add the provider's routes."""
 
-    def __init__(self, video: bytes) -> None:
-        super().__init__()
+    def __init__(self, video: bytes, **kw) -> None:
+        super().__init__(**kw)
         self.video, self.script, self.reason = video, ["running", "succeeded"], "the worker crashed"
         self.submit_errors: list[Reply] = []
         self.jobs: dict[str, dict] = {}

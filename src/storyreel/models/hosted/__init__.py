@@ -1,10 +1,12 @@
-"""Hosted video APIs through their official SDKs: Runway (and, beside it, Veo, Luma, fal).
+"""Hosted video APIs through their official SDKs: Runway, Google Veo, Luma and fal (Kling, Pika, ...).
 
 - base: what every provider shares (keys, sizes, never paying twice, retries, concurrency);
 - jobstore: submitted jobs and finished videos on disk in the take cache;
 - retry: 429 / 5xx retries honouring the server's hints;
 - prices: the editable price table the render estimate reads;
-- runway, ...: one adapter per provider, a table of its models.
+- runway, veo, luma, fal: one adapter per provider, a table of its models.
+
+Sora is not here: OpenAI shut its API down on 2026-09-24.
 
 Nothing here imports an SDK until a model submits, so naming, planning and
 estimating stay fast and work without the extra installed.
@@ -14,6 +16,8 @@ from __future__ import annotations
 
 from ...errors import StoryreelError
 from .base import HostedModel, HostedOptions, HostedSpec
+from .fal import SPECS as FAL_SPECS
+from .fal import FalModel
 from .luma import SPECS as LUMA_SPECS
 from .luma import LumaModel
 from .runway import SPECS as RUNWAY_SPECS
@@ -21,8 +25,8 @@ from .runway import RunwayModel
 from .veo import SPECS as VEO_SPECS
 from .veo import VeoModel
 
-ADAPTERS: dict[str, type[HostedModel]] = {"runway": RunwayModel, "veo": VeoModel, "luma": LumaModel}
-MODELS: dict[str, HostedSpec] = {s.name: s for s in [*RUNWAY_SPECS, *VEO_SPECS, *LUMA_SPECS]}
+ADAPTERS: dict[str, type[HostedModel]] = {"runway": RunwayModel, "veo": VeoModel, "luma": LumaModel, "fal": FalModel}
+MODELS: dict[str, HostedSpec] = {s.name: s for s in [*RUNWAY_SPECS, *VEO_SPECS, *LUMA_SPECS, *FAL_SPECS]}
 
 __all__ = ["HostedModel", "HostedOptions", "HostedSpec", "MODELS", "open_model", "serves"]
 
