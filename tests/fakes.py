@@ -472,3 +472,15 @@ class Running:
         self.served.server.should_exit = True
         self.thread.join(10)
         self.served.studio.close()
+
+
+def serve_studio_with_slow_backend(board: str, port: int, token: str, log: str, delay: float) -> None:
+    """Run a studio in this (child) process with a LoggingModel as `nocond` that takes `delay` s per take
+    (the kill test: its parent kills this process mid-generation)."""
+    from storyreel.studio.server import make_server
+
+    model = LoggingModel(Path(log), delay=delay)
+    entry = registry.Backend(family="test", serves=lambda n: n == "nocond", capabilities=lambda n, o: model.capabilities,
+                             parse_options=lambda mapping: None, open=lambda n, o, d: model, names=lambda: ["nocond"])
+    registry.BACKENDS.insert(0, entry)
+    make_server(board, port=port, token=token).server.run()

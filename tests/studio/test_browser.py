@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -115,3 +117,59 @@ def test_the_page_without_the_token_is_refused(chromium, running):
     response = pg.goto(running.url.split("?")[0])
     assert response.status == 401
     context.close()
+
+
+def test_generate_a_shot_re_roll_it_and_keep_the_second_take(page):
+    page.click("#lane .shot[data-index='1']")
+    page.click("#generate-one")
+    thumb = page.locator("#lane .shot[data-index='1'] img")
+    thumb.wait_for(timeout=30_000)
+    _wait_for(page, "document.querySelector(\"#lane .shot[data-index='1'] img\").naturalWidth > 0")
+    assert page.locator("#lane .shot[data-index='0'] img").count() == 0  # only the asked shot
+    assert "generate shots 2: done" in page.locator("#jobs").inner_text()
+    page.click("#reroll")
+    page.locator("#takes .take[data-take='1']").wait_for(timeout=30_000)
+    assert page.locator("#takes .take").count() == 2
+    assert "score 0." in page.locator("#takes .take[data-take='1']").inner_text()
+    page.click("#takes .take[data-take='1'] button")
+    page.locator("#takes .take.kept[data-take='1']").wait_for()
+    second = _plan(page)["shots"][1]["takes"][1]["key"]
+    assert second in thumb.get_attribute("src")
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    assert _plan(page)["shots"][1]["kept"] == 1
+    assert second in page.locator("#lane .shot[data-index='1'] img").get_attribute("src")
+
+
+def test_render_from_the_page_and_play_the_mp4(page, board):
+    page.click("#render-btn")
+    page.locator("#result:not([hidden])").wait_for(timeout=90_000)
+    assert "render: done" in page.locator("#jobs").inner_text()
+    assert "encoding" in page.locator("#jobs").inner_text()  # per-stage progress was shown
+    _wait_for(page, "document.querySelector('#contact-sheet').naturalWidth > 0")
+    links = page.locator("#downloads a")
+    assert sorted(links.all_inner_texts()) == ["download MP4", "download OTIO", "download manifest"]
+    playing = page.evaluate("""async () => {
+        const v = document.querySelector('#render-video')
+        v.muted = true
+        await v.play()
+        await new Promise((ok) => setTimeout(ok, 700))
+        return [v.currentTime, v.videoWidth, v.duration]
+    }""")
+    assert playing[0] > 0.1 and playing[1] == 160 and abs(playing[2] - 8.0) < 0.2
+    if os.environ.get("STORYREEL_STUDIO_SCREENSHOTS"):  # docs/studio-render.png comes from here
+        page.click("#lane .shot[data-index='1']")
+        page.screenshot(path=str(Path(os.environ["STORYREEL_STUDIO_SCREENSHOTS"]) / "studio-render.png"))
+    with page.expect_download() as dl:
+        page.click("#downloads a:has-text('MP4')")
+    assert dl.value.suggested_filename == "render.mp4"
+    assert (board.parent / "board.studio" / "render.mp4").is_file()
+    assert page.locator("#lane .shot img").count() == 3  # the render's takes are the lane's thumbnails
+
+
+def test_the_animatic_plays_in_step_with_the_song(page):
+    page.click("#animatic-btn")
+    page.locator("#animatic:not([hidden])").wait_for(timeout=60_000)
+    _wait_for(page, "document.querySelector('#animatic').readyState >= 1")
+    page.evaluate("window.studio.ws.setTime(4.0)")
+    _wait_for(page, "Math.abs(document.querySelector('#animatic').currentTime - 4.0) < 0.2")

@@ -8,7 +8,7 @@ import pytest
 
 from fakes import STUDIO_BOARD
 from storyreel.storyboard import parse_storyboard
-from storyreel.studio.yaml_doc import Stale, StoryboardDoc, apply_edits, round_trip, version_of
+from storyreel.studio.yaml_doc import Stale, StoryboardDoc, apply_edits, guess_indent, round_trip, version_of
 
 EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*/storyboard.yaml"))
 
@@ -53,3 +53,10 @@ def test_a_stale_write_is_refused_and_writes_nothing(tmp_path):
     with pytest.raises(Stale, match="changed since"):
         doc.write(STUDIO_BOARD + "# two\n", v0)
     assert path.read_text() == STUDIO_BOARD + "# one\n"
+
+
+def test_indentation_is_read_from_the_text():
+    assert guess_indent(STUDIO_BOARD) == (2, 4, 2)
+    assert guess_indent("a:\n    b: 1\nc:\n- x\n") == (4, 2, 0)
+    text = "a:\n    b: 1\nc:\n- x\n- y: 1\n  z: 2\n"
+    assert round_trip(text) == text

@@ -11,6 +11,8 @@ other's work, and a studio killed mid-generation loses no finished take.
 from __future__ import annotations
 
 import io
+import json
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -89,6 +91,17 @@ def generate(studio: Studio, job: Job, shots: list[int] | None, reroll: int | No
         _record(studio, plan, results[i])
         report(progress, "generation", label, n + 1, len(order))
     return {"shots": len(order)}
+
+
+def _record_render(studio: Studio, plan: ShotPlan, record: Path) -> None:
+    """The takes a render made (its OUT.plan.json), remembered for shots the studio had none for: the lane
+    then shows them, and a re-roll adds to them."""
+    rendered = json.loads(record.read_text())["shots"]
+    for shot, done in zip(plan.shots, rendered):
+        if done.get("prompt") == shot.prompt and done.get("takes") and studio.takes.kept(shot) is None:
+            takes = [{"take": t["take"], "seed": t["seed"], "key": t["key"], "score": t.get("score")}
+                     for t in done["takes"]]
+            studio.takes.update(shot, takes=takes, kept=done["take"], pending=None)
 
 
 def keep(studio: Studio, index: int, take: int) -> None:
@@ -181,6 +194,7 @@ def add_routes(app: FastAPI, studio: Studio) -> None:
             _, plan = _planned(studio)
             project.work.mkdir(parents=True, exist_ok=True)
             rep = pipeline.render(project.path, out, _options(studio, plan), progress=studio.worker.progress(job))
+            _record_render(studio, plan, Outputs.of(out).plan)
             return {"stages": rep.stages, "generated": rep.generated, "cached": rep.cached}
         return submit("render", "render", run)
 

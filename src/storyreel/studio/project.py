@@ -111,6 +111,6 @@ class Project:
 def _plain(text: str) -> Any:
     """The YAML as plain data, or None if it does not parse (the error says why)."""
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml when there: fast
     except yaml.YAMLError:
         return None

@@ -18,7 +18,6 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.util import load_yaml_guess_indent
 
 from ..fsio import atomic_write
 
@@ -34,16 +33,33 @@ def version_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
+def guess_indent(text: str) -> tuple[int, int, int]:
+    """(mapping, sequence, offset) as ruamel.yaml's indent() takes them, read from how `text` nests its blocks:
+    the indentation under a `key:` line of a nested key (mapping) and of a `- ` item (offset; the item's
+    content starts two columns later: sequence). One pass over the lines, no parse (edits must be fast)."""
+    mapping = offset = None
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    for prev, line in zip(lines, lines[1:]):
+        if not prev.rstrip().endswith(":") or prev.lstrip().startswith("- "):
+            continue
+        step = (len(line) - len(line.lstrip())) - (len(prev) - len(prev.lstrip()))
+        if line.lstrip().startswith("- "):
+            offset = step if offset is None and step >= 0 else offset
+        elif mapping is None and step > 0:
+            mapping = step
+        if mapping is not None and offset is not None:
+            break
+    offset = 0 if offset is None else offset
+    return mapping or 2, offset + 2, offset
+
+
 def _yaml_for(text: str) -> YAML:
     """A round-trip YAML set up to write the way this text is written (indentation, long lines kept)."""
     yaml = YAML()
     yaml.preserve_quotes = True
     yaml.width = 4096
-    try:
-        _, ind, bsi = load_yaml_guess_indent(text)
-        yaml.indent(mapping=bsi or 2, sequence=ind or 2, offset=bsi or 0)
-    except Exception:  # guessing is best effort: the text is validated by the storyboard loader anyway
-        pass
+    mapping, sequence, offset = guess_indent(text)
+    yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
     return yaml
 
 

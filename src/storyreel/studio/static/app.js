@@ -329,17 +329,20 @@ function drawBoard() {
   }
   const keys = $('#timeline-keys')
   keys.replaceChildren()
-  ;(sb.timeline || []).forEach((k, i) => {
+  const eraField = (title, loc, value) => {
     const label = document.createElement('label')
-    label.textContent = `era at ${k.at}`
+    label.textContent = title
     const input = document.createElement('input')
-    input.value = k.era
+    input.value = value || ''
+    input.dataset.loc = JSON.stringify(loc)
     const err = document.createElement('span')
     err.className = 'err'
-    input.onchange = () => sendEdit(api('/api/edit', { version: S.plan.version, edits: [{ loc: ['timeline', i, 'era'], value: input.value }] }), err, true)
+    input.onchange = () => sendEdit(api('/api/edit', { version: S.plan.version, edits: [{ loc, value: input.value || null }] }), err, true)
     label.append(input, err)
     keys.appendChild(label)
-  })
+  }
+  ;(sb.timeline || []).forEach((k, i) => eraField(`era at ${k.at}`, ['timeline', i, 'era'], k.era))
+  ;(sb.sections || []).forEach((sec, i) => eraField(`section ${i + 1} era (${sec.shots.length} shots)`, ['sections', i, 'era'], sec.era))
 }
 
 // ------------------------------------------------------------------ plan, outputs, jobs
