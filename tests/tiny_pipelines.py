@@ -12,6 +12,8 @@ Grids of the tiny models (from their configs, as for the real ones):
   wan       VAE 8x spatial, 4x temporal, patch 2 -> sizes % 16, 4k+1 frames
   ltx       VAE 8x spatial (patch 1 x 2^3), 8x temporal -> sizes % 32, 8k+1 frames
   cogvideox VAE 8x spatial, 4x temporal, patch 2 -> sizes % 16, 4k+1 frames
+  wan-vace, skyreels-df: the Wan grid (sizes % 16, 4k+1 frames)
+  ltx2      VAE 2x spatial and temporal (one scaling block) -> sizes % 32 (LTX's own multiple), 2k+1 frames
 """
 
 from __future__ import annotations
@@ -87,6 +89,104 @@ def wan(i2v: str | None = None, shared: dict | None = None):
                        expand_timesteps=i2v == "expand")
 
 
+def _wan_vae():
+    from diffusers import AutoencoderKLWan
+
+    return AutoencoderKLWan(base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1,
+                            temperal_downsample=[False, True, True])
+
+
+WAN_TINY = dict(patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=12, in_channels=16, out_channels=16,
+                text_dim=TEXT_DIM, freq_dim=256, ffn_dim=32, cross_attn_norm=True, qk_norm="rms_norm_across_heads",
+                rope_max_seq_len=32)
+
+
+def wan_vace():
+    """Wan VACE: the Wan VAE and a VACE transformer with control blocks at layers 0 and 2 (as diffusers' tests)."""
+    from diffusers import FlowMatchEulerDiscreteScheduler, WanVACEPipeline, WanVACETransformer3DModel
+
+    tok, enc = _text()
+    transformer = WanVACETransformer3DModel(**WAN_TINY, num_layers=3, vace_layers=[0, 2], vace_in_channels=96)
+    return WanVACEPipeline(tokenizer=tok, text_encoder=enc, vae=_wan_vae(), transformer=transformer,
+                           scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0))
+
+
+def skyreels_df():
+    """SkyReels-V2 diffusion forcing: the Wan VAE, a SkyReels-V2 transformer, UniPC on flow matching (as its repos)."""
+    from diffusers import SkyReelsV2DiffusionForcingPipeline, SkyReelsV2Transformer3DModel, UniPCMultistepScheduler
+
+    tok, enc = _text()
+    transformer = SkyReelsV2Transformer3DModel(**WAN_TINY, num_layers=2)
+    return SkyReelsV2DiffusionForcingPipeline(tokenizer=tok, text_encoder=enc, vae=_wan_vae(), transformer=transformer,
+                                              scheduler=UniPCMultistepScheduler(prediction_type="flow_prediction", use_flow_sigmas=True,
+                                                                                flow_shift=8.0))
+
+
+def tiny_gemma_tokenizer():
+    """A Gemma tokenizer over the same small Unigram vocabulary, with Gemma 3's image tokens (ids 4-6)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    from transformers import GemmaTokenizerFast
+
+    words = ["▁a", "▁the", "▁over", "▁in", "▁and", "▁sky", "▁star", "▁city", "▁night", "▁sea"]
+    chars = list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,;:!?'\"-(){}")
+    vocab = [("<pad>", 0.0), ("<eos>", 0.0), ("<bos>", 0.0), ("<unk>", 0.0), ("<start_of_image>", 0.0),
+             ("<end_of_image>", 0.0), ("<image_soft_token>", 0.0), ("▁", -2.0)]
+    vocab += [(w, -3.0) for w in words] + [(c, -5.0) for c in chars] + [("▁" + c, -5.5) for c in chars]
+    tok = Tokenizer(models.Unigram(vocab, unk_id=3, byte_fallback=False))
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
+    tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
+    return GemmaTokenizerFast(tokenizer_object=tok, pad_token="<pad>", eos_token="<eos>", bos_token="<bos>",
+                              unk_token="<unk>")
+
+
+def ltx2():
+    """LTX-2: a tiny Gemma 3 text encoder (with a one-layer SigLIP tower), connectors, video and audio VAEs,
+    vocoder and an audio-video transformer, after the configs of diffusers' LTX-2 tests. Its VAE compresses
+    2x in space and time, so its grid is sizes % 32 (the pipeline's own multiple) and 2k+1 frames."""
+    from diffusers import (AutoencoderKLLTX2Audio, AutoencoderKLLTX2Video, FlowMatchEulerDiscreteScheduler,
+                           LTX2Pipeline, LTX2VideoTransformer3DModel)
+    from diffusers.pipelines.ltx2 import LTX2TextConnectors
+    from diffusers.pipelines.ltx2.vocoder import LTX2Vocoder
+    from transformers import Gemma3Config, Gemma3ForConditionalGeneration, Gemma3TextConfig, SiglipVisionConfig
+
+    tokenizer = tiny_gemma_tokenizer()
+    text = Gemma3TextConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=32, num_hidden_layers=2,
+                            num_attention_heads=2, num_key_value_heads=1, head_dim=8, max_position_embeddings=1024,
+                            sliding_window=64)
+    vision = SiglipVisionConfig(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2,
+                                image_size=28, patch_size=14)
+    encoder = Gemma3ForConditionalGeneration(Gemma3Config(text_config=text, vision_config=vision, mm_tokens_per_image=4,
+                                                          boi_token_index=4, eoi_token_index=5,
+                                                          image_token_index=6)).eval()
+    hidden = text.hidden_size
+    transformer = LTX2VideoTransformer3DModel(
+        in_channels=4, out_channels=4, patch_size=1, patch_size_t=1, num_attention_heads=2, attention_head_dim=8,
+        cross_attention_dim=16, audio_in_channels=4, audio_out_channels=4, audio_num_attention_heads=2,
+        audio_attention_head_dim=4, audio_cross_attention_dim=8, num_layers=2, qk_norm="rms_norm_across_heads",
+        caption_channels=hidden, rope_double_precision=False, rope_type="split")
+    connectors = LTX2TextConnectors(
+        caption_channels=hidden, text_proj_in_factor=text.num_hidden_layers + 1, video_connector_num_attention_heads=4,
+        video_connector_attention_head_dim=8, video_connector_num_layers=1, video_connector_num_learnable_registers=None,
+        audio_connector_num_attention_heads=4, audio_connector_attention_head_dim=8, audio_connector_num_layers=1,
+        audio_connector_num_learnable_registers=None, connector_rope_base_seq_len=32, rope_theta=10000.0,
+        rope_double_precision=False, causal_temporal_positioning=False, rope_type="split")
+    vae = AutoencoderKLLTX2Video(
+        in_channels=3, out_channels=3, latent_channels=4, block_out_channels=(8,), decoder_block_out_channels=(8,),
+        layers_per_block=(1,), decoder_layers_per_block=(1, 1), spatio_temporal_scaling=(True,),
+        decoder_spatio_temporal_scaling=(True,), decoder_inject_noise=(False, False), downsample_type=("spatial",),
+        upsample_residual=(False,), upsample_factor=(1,), timestep_conditioning=False, patch_size=1, patch_size_t=1,
+        encoder_causal=True, decoder_causal=False)
+    audio_vae = AutoencoderKLLTX2Audio(
+        base_channels=4, output_channels=2, ch_mult=(1,), num_res_blocks=1, attn_resolutions=None, in_channels=2,
+        resolution=32, latent_channels=2, norm_type="pixel", causality_axis="height", dropout=0.0,
+        mid_block_add_attention=False, sample_rate=16000, mel_hop_length=160, is_causal=True, mel_bins=8)
+    vocoder = LTX2Vocoder(in_channels=2 * 8, hidden_channels=32, out_channels=2, upsample_kernel_sizes=[4, 4],
+                          upsample_factors=[2, 2], resnet_kernel_sizes=[3], resnet_dilations=[[1, 3, 5]],
+                          leaky_relu_negative_slope=0.1, output_sampling_rate=16000)
+    return LTX2Pipeline(scheduler=FlowMatchEulerDiscreteScheduler(), vae=vae, audio_vae=audio_vae, text_encoder=encoder,
+                        tokenizer=tokenizer, connectors=connectors, transformer=transformer, vocoder=vocoder)
+
+
 def ltx():
     from diffusers import AutoencoderKLLTXVideo, FlowMatchEulerDiscreteScheduler, LTXPipeline, LTXVideoTransformer3DModel
 
@@ -143,6 +243,8 @@ def save_all(root: Path, seed: int = 0) -> dict[str, Path]:
         "ltx": ltx(),
         "cogvideox-t2v": cog_t2v,
         "cogvideox-i2v": cogvideox(True, _shared(cog_t2v)),
+        "wan-vace": wan_vace(),
+        "skyreels-df": skyreels_df(),
     }
     out = {}
     for name, pipe in pipes.items():
@@ -168,3 +270,15 @@ def build_for_session(tmp_path_factory) -> dict[str, Path]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("HF_HUB_OFFLINE", "1")
         return save_all(tmp_path_factory.mktemp("tiny-pipelines"))
+
+
+def build_one(tmp_path_factory, name: str) -> Path:
+    """One tiny pipeline (a builder of this module, by name), saved once for the test module that asks."""
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    builders = {"wan-vace": wan_vace, "skyreels-df": skyreels_df, "ltx2": ltx2}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HF_HUB_OFFLINE", "1")
+        path = tmp_path_factory.mktemp(name) / name
+        builders[name]().save_pretrained(path, safe_serialization=True)
+        return path

@@ -22,8 +22,9 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 # t2v: text only; i2v: start from given frames (continuity); extend: continue a clip; connect: land on a last frame;
-# v2v: restyle a video; reference: use a character reference image.
-CAPABILITIES = frozenset({"t2v", "i2v", "extend", "connect", "v2v", "reference"})
+# v2v: restyle a video; reference: use a character reference image; long: one generation makes a shot of any
+# length (diffusion forcing), so models.chain asks for the whole shot at once instead of chaining extensions.
+CAPABILITIES = frozenset({"t2v", "i2v", "extend", "connect", "v2v", "reference", "long"})
 
 
 @dataclass(frozen=True)

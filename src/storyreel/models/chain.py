@@ -1,7 +1,8 @@
 """Clips longer than one generation, loops and connections, for any backend with conditioning.
 
-A shot of four seconds from a model that makes two at a time is made by
-extension: each next generation is conditioned on the last `overlap` frames of
+A backend that declares "long" (diffusion forcing: SkyReels-V2 DF) makes
+a shot of any length in one generation. Otherwise a shot of four seconds
+from a model that makes two at a time is made by extension: each next generation is conditioned on the last `overlap` frames of
 the one before, so motion carries on instead of restarting. Backends without
 extension are refused here rather than silently looped.
 """
@@ -26,6 +27,10 @@ def generate_long(model: VideoModel, req: GenerationRequest, n_frames: int, over
     if n_frames <= native:
         clip = model.generate(req, progress=progress)
         return Clip(clip.frames[:n_frames], clip.fps, req, {**clip.info, "generations": 1})
+    if "long" in model.capabilities:  # diffusion forcing: the whole shot is one coherent generation
+        whole = replace(req, frames=model.native.valid_frames(n_frames))
+        clip = model.generate(whole, progress=progress)
+        return Clip(clip.frames[:n_frames], clip.fps, whole, {**clip.info, "generations": 1, "long": True})
     if "extend" not in model.capabilities:
         raise StoryreelError(
             f"model {model.name} cannot extend clips; shots longer than {native} frames need a backend with extension"
@@ -48,10 +53,13 @@ def generate_long(model: VideoModel, req: GenerationRequest, n_frames: int, over
     return Clip(frames, clip.fps, req, {**clip.info, "generations": generations, "overlap": overlap})
 
 
-def generations_for(n_frames: int, native: int, overlap: int = 4) -> list[int]:
-    """Frames of each generation `generate_long` makes for `n_frames` frames, `native` per generation."""
+def generations_for(n_frames: int, native: int, overlap: int = 4, long: bool = False) -> list[int]:
+    """Frames of each generation `generate_long` makes for `n_frames` frames, `native` per generation
+    (long: the backend makes any length at once)."""
     if n_frames <= native:
         return [native]
+    if long:
+        return [n_frames]
     k = max(1, min(overlap, native - 2))
     pieces, have = [native], native
     while have < n_frames:

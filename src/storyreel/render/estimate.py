@@ -51,7 +51,7 @@ def estimate(plan: ShotPlan, model: VideoModel, prices_path=None) -> Estimate:
     for i in range(len(plan.shots)):
         n = native_frames_needed(plan, i, model)
         per = min(model.native.frames, n) if extend else n
-        pieces = generations_for(n, per, CHAIN_OVERLAP)
+        pieces = generations_for(n, per, CHAIN_OVERLAP, long="long" in model.capabilities)
         generations += plan.takes * len(pieces)
         seconds += plan.takes * sum(model.billed_seconds(f) for f in pieces)
     price = prices.get(model.name)

@@ -302,6 +302,7 @@ class DiffusersModel(VideoModelBase):
             "device": self.device,
             "seconds": round(seconds, 3),
             **req.conditioning_summary(),
+            "reference_image": req.reference_image is not None and "reference" in self.capabilities,
         }
         if used:
             info["conditioning_frames_used"] = used

@@ -27,7 +27,7 @@ class ModelSpec:
     """One named model: where its weights live and what it generates natively."""
 
     name: str
-    family: str  # "wan" | "ltx" | "cogvideox"
+    family: str  # "wan" | "wan-vace" | "skyreels" | "ltx" | "ltx2" | "cogvideox"
     repo: str
     i2v_repo: str | None  # pipeline used for image conditioning (continuity, extension); == repo for TI2V models
     fps: float
@@ -55,7 +55,11 @@ WAN_NEGATIVE = (
 LTX_NEGATIVE = "worst quality, inconsistent motion, blurry, jittery, distorted"
 
 
-NEGATIVE = {"wan": WAN_NEGATIVE, "ltx": LTX_NEGATIVE, "cogvideox": ""}
+NEGATIVE = {"wan": WAN_NEGATIVE, "wan-vace": WAN_NEGATIVE, "skyreels": WAN_NEGATIVE, "ltx": LTX_NEGATIVE,
+            "ltx2": LTX_NEGATIVE, "cogvideox": ""}
+
+# Families built on another's VAE and patching: their grid is read from the configs the same way.
+GRID_FAMILY = {"wan-vace": "wan", "skyreels": "wan", "ltx2": "ltx"}
 
 
 MODELS: dict[str, ModelSpec] = {
@@ -74,6 +78,30 @@ MODELS: dict[str, ModelSpec] = {
                   fps=24, frames=121, height=512, width=768, size_multiple=32, frame_rule=(8, 1), max_frames=257,
                   guidance=3.0,
                   authors="faster than real time: 5 s of 24 fps 768x512 video in about 2 s on an H100 (paper)"),
+        ModelSpec("ltx-video-0.9.8-distilled", "ltx", "Lightricks/LTX-Video-0.9.8-13B-distilled",
+                  "Lightricks/LTX-Video-0.9.8-13B-distilled", fps=24, frames=121, height=512, width=768,
+                  size_multiple=32, frame_rule=(8, 1), max_frames=257, steps=8, guidance=1.0,
+                  authors="13B distilled: 8 steps without CFG; long shots by temporal tiling (LTX-Video README)"),
+        ModelSpec("ltx2", "ltx2", "Lightricks/LTX-2", "Lightricks/LTX-2", fps=24, frames=121, height=512, width=768,
+                  size_multiple=32, frame_rule=(8, 1), max_frames=481, steps=30, guidance=3.0,
+                  authors="19B audio-video model: synchronized sound and picture, up to 20 s per generation, "
+                          "4K with its upscalers (Lightricks model card)"),
+        ModelSpec("wan2.1-vace-1.3b", "wan-vace", "Wan-AI/Wan2.1-VACE-1.3B-diffusers",
+                  "Wan-AI/Wan2.1-VACE-1.3B-diffusers", fps=16, frames=81, height=480, width=832,
+                  size_multiple=16, frame_rule=(4, 1),
+                  authors="480P; reference-to-video, first/last frame and video extension in one model (VACE)"),
+        ModelSpec("wan2.1-vace-14b", "wan-vace", "Wan-AI/Wan2.1-VACE-14B-diffusers",
+                  "Wan-AI/Wan2.1-VACE-14B-diffusers", fps=16, frames=81, height=720, width=1280,
+                  size_multiple=16, frame_rule=(4, 1), authors="480P and 720P (VACE model card)"),
+        ModelSpec("skyreels-v2-df-1.3b", "skyreels", "Skywork/SkyReels-V2-DF-1.3B-540P-Diffusers",
+                  "Skywork/SkyReels-V2-DF-1.3B-540P-Diffusers", fps=24, frames=97, height=544, width=960,
+                  size_multiple=16, frame_rule=(4, 1), guidance=6.0,
+                  authors="540P; diffusion forcing makes videos of any length in one generation "
+                          "(97-frame windows, 17 frames of history; SkyReels-V2 README)"),
+        ModelSpec("skyreels-v2-df-14b", "skyreels", "Skywork/SkyReels-V2-DF-14B-720P-Diffusers",
+                  "Skywork/SkyReels-V2-DF-14B-720P-Diffusers", fps=24, frames=121, height=720, width=1280,
+                  size_multiple=16, frame_rule=(4, 1), guidance=6.0,
+                  authors="720P, 121-frame windows (SkyReels-V2 README)"),
         ModelSpec("cogvideox-2b", "cogvideox", "THUDM/CogVideoX-2b", None,
                   fps=8, frames=49, height=480, width=720, size_multiple=16, frame_rule=(8, 1), max_frames=49,
                   guidance=6.0, gpu_dtype="fp16", fixed_size=True,
@@ -89,6 +117,9 @@ MODELS: dict[str, ModelSpec] = {
 # Defaults for a repo id or directory that is not in the table, by family.
 FAMILY_DEFAULTS = {
     "wan": MODELS["wan2.1-t2v-1.3b"],
+    "wan-vace": MODELS["wan2.1-vace-1.3b"],
+    "skyreels": MODELS["skyreels-v2-df-1.3b"],
+    "ltx2": MODELS["ltx2"],
     "ltx": MODELS["ltx-video"],
     "cogvideox": MODELS["cogvideox-5b"],
 }
@@ -99,7 +130,8 @@ I2V_ONLY_CLASSES = {"WanImageToVideoPipeline", "CogVideoXImageToVideoPipeline"}
 
 def family_of(class_name: str) -> str | None:
     """'WanPipeline' -> 'wan', 'LTXConditionPipeline' -> 'ltx', 'CogVideoXPipeline' -> 'cogvideox'."""
-    for prefix, fam in (("Wan", "wan"), ("LTX", "ltx"), ("CogVideoX", "cogvideox")):
+    for prefix, fam in (("WanVACE", "wan-vace"), ("SkyReelsV2DiffusionForcing", "skyreels"), ("LTX2", "ltx2"),
+                        ("Wan", "wan"), ("LTX", "ltx"), ("CogVideoX", "cogvideox")):
         if class_name.startswith(prefix):
             return fam
     return None
@@ -112,6 +144,7 @@ def grid_from_configs(path: Path, family: str) -> tuple[int, tuple[int, int]]:
     pipeline also insists on 32); the frame rule is (VAE temporal compression x
     temporal patch) k + 1, so every frame maps to a latent frame.
     """
+    family = GRID_FAMILY.get(family, family)
     vae = read_json(path / "vae" / "config.json")
     tr = read_json(path / "transformer" / "config.json") or read_json(path / "transformer_2" / "config.json")
     if family == "wan":
