@@ -18,8 +18,12 @@ The fixed set is what the analysis was tuned on. `--random N --seed S` scores N 
 arrangements (random key, tempo, meter, kick pattern, swing, ramp, form) that were never
 tuned on: the honest check that the numbers generalise.
 
-Run:  OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 .venv/bin/python bench/music_accuracy.py
-      OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 .venv/bin/python bench/music_accuracy.py --random 40 --seed 7
+`--real DIR` scores annotated real recordings instead (bench/music_real.py): storyreel and plain
+librosa.beat.beat_track on the same audio, per track and per split (tuning / held-out).
+
+Run:  OMP_NUM_THREADS=1 .venv/bin/python bench/music_accuracy.py
+      OMP_NUM_THREADS=1 .venv/bin/python bench/music_accuracy.py --random 40 --seed 7
+      OMP_NUM_THREADS=1 .venv/bin/python bench/music_accuracy.py --real /work/data/gtzan_dev
 """
 
 from __future__ import annotations
@@ -142,6 +146,23 @@ def test_set() -> dict[str, SongSpec]:
                 part("verse", 8, "Ebmaj7 Cm7", FULL, gain_db=-3, chord_bars=2),
             ),
             tempo=80, seed=11,
+        ),
+        "waltz-150": SongSpec(  # 3/4 at 150: read at 1.5x (225) before the network
+            (
+                part("verse", 8, "G Em7 Cmaj7 D", "pad kick snare hats bass", gain_db=-3),
+                part("chorus", 8, "Cmaj7 D Bm7 Em7", BIG, brightness=0.9),
+                part("verse", 8, "G Em7 Cmaj7 D", "pad kick snare hats bass", gain_db=-3),
+            ),
+            tempo=150, beats_per_bar=3, seed=12,
+        ),
+        "uneven-4-12-6-12-104": SongSpec(  # sections of 4, 12, 6 and 12 bars
+            (
+                part("intro", 4, "Am7 Fmaj7", "pad hats", gain_db=-9, brightness=0.2, chord_bars=2),
+                part("verse", 12, "Am7 Fmaj7 Cmaj7 G", FULL, gain_db=-3),
+                part("bridge", 6, "Dm7 Em7 Fmaj7", "pad kick arp bass", gain_db=-5, brightness=0.3),
+                part("chorus", 12, "Fmaj7 G Em7 Am7", BIG, brightness=0.9),
+            ),
+            tempo=104, seed=13,
         ),
     }
 
@@ -277,7 +298,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-demo", action="store_true", help="skip the 4-minute demo song timing")
     ap.add_argument("--random", type=int, default=0, help="score N random held-out songs instead of the fixed set")
     ap.add_argument("--seed", type=int, default=1234, help="seed of the random songs")
+    ap.add_argument("--real", type=Path, help="score the annotated recordings in this folder instead (see bench/music_real.py)")
+    ap.add_argument("--split", choices=["tune", "held-out", "both"], default="both", help="which half of --real")
+    ap.add_argument("--no-timing", action="store_true", help="with --real: skip the `storyreel analyze` wall times")
     args = ap.parse_args(argv)
+    if args.real:
+        from music_real import run_real  # the bench folder is on sys.path when run as a script
+
+        return run_real(args.real, ["tune", "held-out"] if args.split == "both" else [args.split], not args.no_timing)
 
     songs = test_set()
     if args.random:
@@ -289,12 +317,12 @@ def main(argv: list[str] | None = None) -> int:
             tag += f" {spec.kick_pattern}{' swing' if spec.swing else ''}"
             songs[f"rnd{i:02d} {tag}"] = spec
         args.no_demo = True
-    # Warm-up: librosa's beat tracker is numba-compiled on first use; keep that out of the per-song times.
+    # Warm-up: imports and the network's weights; keep them out of the per-song times.
     t = time.perf_counter()
     clicks = np.zeros(6 * SR, dtype=np.float32)
     clicks[:: SR // 2] = 1.0
     analyze_audio(clicks, SR)
-    print(f"warm-up (imports, numba JIT): {time.perf_counter() - t:.1f} s")
+    print(f"warm-up (imports, weights): {time.perf_counter() - t:.1f} s")
 
     rows = []
     for name, spec in songs.items():

@@ -30,6 +30,26 @@ def summary_table(mm) -> Table:
     return t
 
 
+UNSURE = 0.5  # a confidence below this gets a warning naming the storyboard key that overrides it
+OVERRIDES = {  # what was detected -> the storyboard key that corrects it, and what to write there
+    "tempo": ("tempo", "`tempo:` (the BPM you tap) in the storyboard"),
+    "meter": ("meter", "`beats_per_bar:` (3 for 3/4, 4 for 4/4) in the storyboard"),
+    "downbeat": ("first beat of the bar", "`downbeat_offset:` (seconds of the first downbeat) in the storyboard"),
+}
+
+
+def confidence_lines(mm) -> list[str]:
+    """'confidence: ...' and one warning per unsure choice, naming the override; [] for a map without them."""
+    conf = mm.confidence or {}
+    if not conf:
+        return []
+    lines = ["confidence: " + ", ".join(f"{k} {conf[k]:.2f}" for k in OVERRIDES if k in conf)]
+    for key, (what, fix) in OVERRIDES.items():
+        if conf.get(key, 1.0) < UNSURE:
+            lines.append(f"warning: unsure of the {what} ({conf[key]:.2f}); if it is wrong, set {fix}")
+    return lines
+
+
 @command()
 def analyze(
     song: str = typer.Argument(..., help="Audio file (wav, flac, mp3, ogg, m4a), or 'demo'."),
@@ -53,5 +73,7 @@ def analyze(
         out.print_json(json.dumps(mm.to_dict()))
     else:
         out.print(summary_table(mm))
+    for line in confidence_lines(mm):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     if plot:
         console.print(f"wrote {plot}")

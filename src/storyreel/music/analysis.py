@@ -3,16 +3,15 @@
 The steps, each a small module of functions over arrays:
 
 1. features   (music.features)  one STFT: onset strength in three bands, chroma, MFCC, loudness.
-2. tempo      (music.beats)     an autocorrelation tempogram of the accents; a drifting tempo is followed.
-3. beats      (music.beats)     Ellis' dynamic-programming tracker at the tempo and its metrical neighbours.
-4. downbeats  (music.downbeats) bar-start evidence, the meter that folds it sharpest, a Viterbi for the phase.
-5. sections   (music.sections)  kernel change-point segmentation on bars, repeats grouped into labels.
+2. network    (music.beatnet)   a small TCN gives per frame the probability of a beat and of a downbeat.
+3. tracking   (music.tracking)  a bar-pointer Viterbi picks tempo, meter and bar phase jointly, with confidences.
+4. sections   (music.sections)  kernel change-point segmentation on bars, repeats grouped into labels.
 6. energy     (music.energy)    smoothed loudness and onset strength per output frame.
 
 Results are cached as JSON keyed by the audio's sha256 and the parameters (music.cache).
 
-librosa and scipy are imported inside the functions that need them: together they take seconds to import,
-and a render whose analysis is cached needs neither.
+Everything runs in numpy/scipy: no librosa (its numba kernels cost ~11 s of compilation in every process)
+and no torch. soxr is imported only to resample a song that is not at 22,050 Hz.
 """
 
 from __future__ import annotations
@@ -24,15 +23,15 @@ import numpy as np
 
 from ..errors import StoryreelError
 from .audio import MAX_SECONDS, audio_hash, load_audio
-from .beats import tempo_from_beats, track_beats
+from .beatnet import forward, load_weights, network_input, stft_magnitude
 from .cache import cache_file, read_cache, write_cache
-from .downbeats import find_downbeats
 from .energy import loudness_curve, sample_per_frame
 from .features import SR, compute_features, unit
 from .musicmap import MusicMap
 from .sections import find_sections
+from .tracking import tempo_from_beats, track
 
-ANALYSIS_VERSION = 1  # bump when results change, so stale cache entries are ignored
+ANALYSIS_VERSION = 2  # bump when results change, so stale cache entries are ignored
 
 
 Progress = Callable[[str, float], None]  # (stage, fraction of the whole analysis done)
@@ -89,22 +88,25 @@ def analyze_audio(
     report = progress or _no_progress
     y = np.asarray(y, dtype=np.float32)
     if sr != SR:
-        import librosa
+        import soxr  # deferred: only songs at another rate need it
 
-        y, sr = librosa.resample(y, orig_sr=sr, target_sr=SR, res_type="soxr_hq"), SR
+        y, sr = soxr.resample(y, sr, SR, quality="HQ").astype(np.float32), SR
     duration = len(y) / sr
 
     report("features", 0.05)
-    feats = compute_features(y, sr)
-    report("beats", 0.45)
-    beat_frames = track_beats(feats)
-    beats = feats.frame_times(beat_frames)
-    report("downbeats", 0.6)
-    meter, is_downbeat = find_downbeats(feats, beat_frames, beats_per_bar)
+    mag = stft_magnitude(y)  # (1 + N_FFT/2, T)
+    feats = compute_features(y, sr, mag)
+    report("beats", 0.3)
+    act = forward(load_weights(), network_input(mag))  # (2, T): beat, downbeat probability per frame
+    report("downbeats", 0.5)
+    tracked = track(act, sr / feats.hop, feats.rms, beats_per_bar)
+    beat_frames, is_downbeat, meter = tracked.beat_frames, tracked.is_downbeat, tracked.meter
+    beats = feats.frame_times(tracked.beat_positions)
     downbeats = beats[is_downbeat]
     report("sections", 0.7)
     energy_frames = loudness_curve(feats)
     sections = find_sections(feats, beat_frames, np.flatnonzero(is_downbeat), energy_frames, duration)
+    _on_downbeats(sections, downbeats)
     report("energy", 0.95)
     mm = MusicMap(
         duration=round(duration, 6),
@@ -117,9 +119,17 @@ def analyze_audio(
         energy=_rounded(sample_per_frame(feats, energy_frames, fps, duration, "mean"), 4),
         onsets=_rounded(sample_per_frame(feats, unit(feats.onset), fps, duration, "max"), 4),
         sample_rate=sr,
+        confidence=tracked.confidence,
     )
     report("done", 1.0)
     return mm
+
+
+def _on_downbeats(sections: list, downbeats: np.ndarray) -> None:
+    """Section boundaries at the downbeats' exact (sub-frame) times; sections work on whole frames."""
+    for a, b in zip(sections, sections[1:]):
+        t = float(downbeats[np.argmin(np.abs(downbeats - b.start))]) if len(downbeats) else b.start
+        a.end = b.start = round(t, 6)
 
 
 def _check_params(beats_per_bar: int | None, fps: float) -> None:

@@ -53,9 +53,9 @@ def load_audio(
     if mono:
         y = y.mean(axis=0)
     if native_sr != sr:
-        import librosa  # deferred: importing librosa costs ~1 s and the checks above need none of it
+        import soxr  # deferred: only a song at another rate needs it (not librosa: its numba start-up costs ~11 s)
 
-        y = librosa.resample(y, orig_sr=native_sr, target_sr=sr, res_type="soxr_hq", axis=-1)
+        y = soxr.resample(np.ascontiguousarray(y.T), native_sr, sr, quality="HQ").T
     y = np.ascontiguousarray(y, dtype=np.float32)
 
     seconds = y.shape[-1] / sr

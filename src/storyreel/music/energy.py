@@ -1,7 +1,7 @@
 """Step 6 of the analysis: smoothed loudness and onset strength, sampled per output frame.
 
-librosa and scipy are imported inside the functions that need them: together they take seconds to import,
-and a render whose analysis is cached needs neither.
+scipy is imported inside the functions that need it: it takes a while to import,
+and a render whose analysis is cached needs none of it.
 """
 
 from __future__ import annotations

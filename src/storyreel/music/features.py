@@ -1,18 +1,20 @@
 """Step 1 of the analysis: one STFT and everything derived from it, on one frame grid.
 
-One STFT (11.6 ms hop) gives log-mel onset strength in three bands (low =
+One STFT (11.6 ms hop, in numpy) gives log-mel onset strength in three bands (low =
 kick/bass, mid, high = hats), chroma, MFCC and loudness; the onset envelopes
-the later steps follow are weighted sums of those bands.
+feed the sections and the audio-reactive curves (beats come from music.beatnet).
 
-librosa and scipy are imported inside the functions that need them: together they take seconds to import,
-and a render whose analysis is cached needs neither.
+scipy is imported inside the function that needs it: a render whose analysis is cached needs none of it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
+
+from .beatnet import stft_magnitude
 
 SR = 22050
 N_FFT = 2048
@@ -45,44 +47,62 @@ class Features:
         return np.clip(np.round(np.asarray(times) * self.sr / self.hop).astype(int), 0, self.n_frames - 1)
 
 
-def compute_features(y: np.ndarray, sr: int) -> Features:
-    """One STFT, everything else derived from it (that keeps a 4-minute song to a few seconds)."""
-    import librosa
+def compute_features(y: np.ndarray, sr: int, mag: np.ndarray | None = None) -> Features:
+    """One STFT, everything else derived from it, in numpy alone.
 
-    power = np.abs(librosa.stft(y, n_fft=N_FFT, hop_length=HOP)) ** 2  # (1 + N_FFT/2, T)
-    mel_db = librosa.power_to_db(
-        librosa.feature.melspectrogram(S=power, sr=sr, n_mels=N_MELS), ref=np.max, top_db=80.0
-    )
-    centres = librosa.mel_frequencies(n_mels=N_MELS + 2, fmax=sr / 2)[1:-1]
+    No librosa here: its numba kernels cost ~11 s of compilation at the start of every process.
+    mag: the song's |STFT| (beatnet.stft_magnitude) when the caller has it already.
+    """
+    from scipy.fft import dct  # deferred: see the module docstring
+
+    assert sr == SR, "features are computed at the analysis rate"
+    mag = stft_magnitude(y, HOP) if mag is None else mag  # (1 + N_FFT/2, T)
+    power = mag.astype(np.float64) ** 2
+    mel = _mel_bank(N_MELS) @ power  # (N_MELS, T)
+    mel_db = 10.0 * np.log10(np.maximum(mel, 1e-10))
+    mel_db = np.maximum(mel_db - mel_db.max(), -80.0)
+    centres = _mel_hz(np.linspace(_hz_mel(0.0), _hz_mel(sr / 2), N_MELS + 2))[1:-1]
     lo, hi = int(np.searchsorted(centres, LOW_HZ)), int(np.searchsorted(centres, HIGH_HZ))
-    # lag=2 frames (23 ms): flux over a musically meaningful step, not over heavily overlapped windows
-    bands = librosa.onset.onset_strength_multi(
-        S=mel_db, sr=sr, hop_length=HOP, lag=2, center=False, channels=[0, lo, hi, N_MELS]
-    )  # (3, T): mean flux per band
-    widths = np.array([lo, hi - lo, N_MELS - hi], dtype=np.float64)
-    onset = (widths @ bands) / N_MELS
-    chroma = librosa.feature.chroma_stft(S=power, sr=sr, tuning=0.0)  # tuning=0: skip the slow estimate
-    mfcc = librosa.feature.mfcc(S=mel_db, n_mfcc=13)
-    rms = librosa.feature.rms(y=y, frame_length=N_FFT, hop_length=HOP)[0]
-    t = min(len(onset), chroma.shape[1], mfcc.shape[1], len(rms))
+    # flux over lag=2 frames (23 ms): a musically meaningful step, not heavily overlapped windows
+    flux = np.zeros_like(mel_db)
+    flux[:, 2:] = np.maximum(0.0, mel_db[:, 2:] - mel_db[:, :-2])
+    bands = np.stack([flux[:lo].mean(axis=0), flux[lo:hi].mean(axis=0), flux[hi:].mean(axis=0)])  # (3, T)
+    onset = flux.mean(axis=0)
+    chroma = _chroma_bank() @ power  # (12, T)
+    chroma /= np.maximum(chroma.max(axis=0, keepdims=True), 1e-10)
+    mfcc = dct(mel_db, type=2, norm="ortho", axis=0)[:13]
+    frames = np.lib.stride_tricks.sliding_window_view(np.pad(y, N_FFT // 2), N_FFT)[::HOP]
+    rms = np.sqrt(np.mean(frames.astype(np.float64) ** 2, axis=1))
+    t = min(mag.shape[1], len(rms))
     return Features(sr, HOP, len(y), onset[:t], bands[:, :t], chroma[:, :t], mfcc[:, :t], rms[:t])
 
 
-def beat_envelope(feats: Features) -> np.ndarray:
-    """Onset envelope the beat tracker follows: full-band flux plus the low band at equal weight.
-
-    The low band (kick, bass) marks the beat far more reliably than hats, which would
-    otherwise pull the tracker onto off-beat eighths.
-    """
-    return scaled(feats.onset) + scaled(feats.bands[0])
+def _hz_mel(f):
+    return 2595.0 * np.log10(1.0 + np.asarray(f, dtype=np.float64) / 700.0)
 
 
-def accent_envelope(feats: Features) -> np.ndarray:
-    """Low + mid band flux: kick, bass and snare bodies without the hats' eighth-note chatter.
+def _mel_hz(m):
+    return 700.0 * (10.0 ** (np.asarray(m, dtype=np.float64) / 2595.0) - 1.0)
 
-    Used to estimate tempo and to judge metrical levels, where hats mislead most.
-    """
-    return scaled(feats.bands[0]) + scaled(feats.bands[1])
+
+@lru_cache(maxsize=2)
+def _mel_bank(n_mels: int) -> np.ndarray:
+    """(n_mels, 1 + N_FFT/2) triangular mel filters over 0..SR/2, area-normalised."""
+    edges = _mel_hz(np.linspace(_hz_mel(0.0), _hz_mel(SR / 2), n_mels + 2))
+    freqs = np.linspace(0.0, SR / 2, 1 + N_FFT // 2)
+    lo, mid, hi = edges[:-2, None], edges[1:-1, None], edges[2:, None]
+    w = np.maximum(0.0, np.minimum((freqs - lo) / (mid - lo), (hi - freqs) / (hi - mid)))
+    return w * (2.0 / (hi - lo))
+
+
+@lru_cache(maxsize=1)
+def _chroma_bank() -> np.ndarray:
+    """(12, 1 + N_FFT/2): each bin from 55 Hz to 5 kHz to its pitch class (C = 0), Gaussian in semitones."""
+    freqs = np.linspace(0.0, SR / 2, 1 + N_FFT // 2)
+    ok = (freqs >= 55.0) & (freqs <= 5000.0)
+    pitch = 12.0 * np.log2(np.maximum(freqs, 1.0) / 440.0) + 9.0  # semitones above C
+    dist = (pitch[None, :] - np.arange(12)[:, None] + 6.0) % 12.0 - 6.0
+    return np.where(ok[None, :], np.exp(-0.5 * (dist / 0.5) ** 2), 0.0)
 
 
 def scaled(x: np.ndarray) -> np.ndarray:

@@ -33,6 +33,7 @@ class MusicMap:
     sample_rate: int = 22050
     source: str = ""  # path of the analysed file
     audio_hash: str = ""
+    confidence: dict[str, float] = field(default_factory=dict)  # tempo / meter / downbeat, 0..1 (empty: unknown)
 
     def to_dict(self) -> dict:
         return asdict(self)

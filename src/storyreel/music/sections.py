@@ -5,8 +5,8 @@ segmentation (so boundaries are downbeats by construction), then
 agglomerative grouping of the segments into repeat labels A, B, A', ...; each
 section gets its energy, an energy rank and (heuristically) a pop-form name.
 
-librosa and scipy are imported inside the functions that need them: together they take seconds to import,
-and a render whose analysis is cached needs neither.
+scipy is imported inside the functions that need it: it takes a while to import,
+and a render whose analysis is cached needs none of it.
 """
 
 from __future__ import annotations

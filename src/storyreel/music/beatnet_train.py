@@ -1,0 +1,169 @@
+"""Train the beat/downbeat TCN (music.beatnet) with torch, and export its weights as safetensors.
+
+Training data are songs with exact beat and bar times, each a .npz under a data folder with `y` (mono
+samples at beatnet.SR), `beats` and `downbeats` (seconds): the tuning half of the GTZAN dev set, songs from
+storyreel's own generator and rendered MIDI (see music.beatnet_data). Time-stretch augmentation comes free:
+the front end is computed at several hop sizes, which plays the song faster or slower on the frame grid.
+
+    python -m storyreel.music.beatnet_train --data DIR --run DIR [--steps N]
+
+torch is imported inside the functions that need it: analysis never imports this module.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import beatnet
+
+STRETCHES = (0.76, 0.84, 0.92, 1.0, 1.08, 1.18, 1.3)  # hop scale: >1 plays the song faster on the grid
+CHANNELS = 40
+BLOCKS = 11  # dilations 1..1024 frames: a receptive field of ~47 s
+CROP = 1536  # frames per training example (~18 s)
+
+
+def build_net(channels: int = CHANNELS, blocks: int = BLOCKS, dropout: float = 0.15):
+    """The torch twin of beatnet.forward (same parameter names)."""
+    import torch
+    from torch import nn
+
+    class Block(nn.Module):
+        def __init__(self, d: int):
+            super().__init__()
+            self.conv = nn.Conv1d(channels, channels, 3, dilation=d, padding=d)
+            self.mix = nn.Conv1d(channels, channels, 1)
+            self.drop = nn.Dropout(dropout)
+
+        def forward(self, h):
+            return h + self.mix(self.drop(nn.functional.elu(self.conv(h))))
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inp = nn.Conv1d(2 * beatnet.N_MELS, channels, 1)
+            self.blocks = nn.ModuleList(Block(2**i) for i in range(blocks))
+            self.out = nn.Conv1d(channels, 2, 1)
+            self.in_drop = nn.Dropout(0.1)
+
+        def forward(self, x):  # (B, 2 * N_MELS, T) -> (B, 2, T) logits
+            h = nn.functional.elu(self.inp(self.in_drop(x)))
+            for b in self.blocks:
+                h = b(h)
+            return self.out(nn.functional.elu(h))
+
+    torch.manual_seed(0)
+    return Net()
+
+
+def targets(times: np.ndarray, n_frames: int, hop: float) -> np.ndarray:
+    """(T,) target: 1 on the frame of each event, 0.5 on its neighbours (annotations are +-10 ms)."""
+    t = np.zeros(n_frames, dtype=np.float32)
+    idx = np.round(np.asarray(times) * beatnet.SR / hop).astype(int)
+    idx = idx[(idx >= 0) & (idx < n_frames)]
+    for off in (-1, 1):
+        j = np.clip(idx + off, 0, n_frames - 1)
+        t[j] = np.maximum(t[j], 0.5)
+    t[idx] = 1.0
+    return t
+
+
+def prepare(data: Path, cache: Path) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """(input (2*N_MELS, T) float16, target (2, T), weight) for every song x stretch, cached as .npz."""
+    cache.mkdir(parents=True, exist_ok=True)
+    out = []
+    for f in sorted(data.glob("*.npz")):
+        d = np.load(f)
+        weight = float(d["weight"]) if "weight" in d else 1.0
+        for s in STRETCHES:
+            c = cache / f"{f.stem}@{s}.npz"
+            if c.exists():
+                e = np.load(c)
+                x, y = e["x"], e["y"]
+            else:
+                hop = beatnet.HOP * s
+                x = beatnet.spectrogram_input(d["y"], hop).astype(np.float16)
+                y = np.stack([targets(d["beats"], x.shape[1], hop), targets(d["downbeats"], x.shape[1], hop)])
+                np.savez(c, x=x, y=y)
+            out.append((x, y, weight))
+    return out
+
+
+def train(data: Path, run: Path, steps: int, batch: int = 8, lr: float = 2e-3) -> Path:
+    """Train (resuming from run/beatnet.pt), checkpointing every 100 steps; returns the checkpoint."""
+    import torch
+
+    items = prepare(data, run / "cache")
+    probs = np.array([w for _, _, w in items]) / sum(w for _, _, w in items)
+    net = build_net()
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
+    ckpt = run / "beatnet.pt"
+    step = 0
+    if ckpt.exists():
+        state = torch.load(ckpt, weights_only=False)  # our own checkpoint (optimizer state holds floats)
+        net.load_state_dict(state["net"])
+        opt.load_state_dict(state["opt"])
+        step = state["step"]
+    rng = np.random.default_rng(step)
+    pos_weight = torch.tensor([3.0, 6.0])[None, :, None]
+    t0, losses = time.time(), []
+    while step < steps:
+        xs, ys = [], []
+        for i in rng.choice(len(items), size=batch, p=probs):
+            x, y, _ = items[i]
+            a = int(rng.integers(0, max(1, x.shape[1] - CROP)))
+            xc, yc = x[:, a : a + CROP].astype(np.float32), y[:, a : a + CROP]
+            if xc.shape[1] < CROP:
+                xc = np.pad(xc, ((0, 0), (0, CROP - xc.shape[1])))
+                yc = np.pad(yc, ((0, 0), (0, CROP - yc.shape[1])))
+            xc = xc * float(rng.uniform(0.8, 1.25)) + float(rng.normal(0, 0.1))  # level/contrast jitter
+            xs.append(xc)
+            ys.append(yc)
+        x_t, y_t = torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ys))  # (B, C, CROP), (B, 2, CROP)
+        for g in opt.param_groups:  # cosine decay to 5 % after a 100-step warm-up
+            g["lr"] = float(lr * min(1.0, (step + 1) / 100) * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * step / steps))))
+        net.train()
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(net(x_t), y_t, pos_weight=pos_weight)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        opt.step()
+        losses.append(float(loss.detach()))
+        step += 1
+        if step % 100 == 0 or step == steps:
+            torch.save({"net": net.state_dict(), "opt": opt.state_dict(), "step": step}, ckpt.with_suffix(".tmp"))
+            ckpt.with_suffix(".tmp").replace(ckpt)
+            print(f"step {step} loss {np.mean(losses[-100:]):.4f} {time.time() - t0:.0f}s", flush=True)
+    return ckpt
+
+
+def export(ckpt: Path, out: Path = beatnet.WEIGHTS_PATH) -> Path:
+    """Write the checkpoint's weights as float16 safetensors (the numpy forward reads them back as float32)."""
+    import torch
+    from safetensors.numpy import save_file
+
+    state = torch.load(ckpt, weights_only=False)["net"]
+    save_file({k: v.numpy().astype(np.float16) for k, v in state.items()}, str(out))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, required=True)
+    ap.add_argument("--run", type=Path, required=True)
+    ap.add_argument("--steps", type=int, default=3000)
+    ap.add_argument("--export", type=Path, help="write the weights here from the run's checkpoint and stop")
+    a = ap.parse_args(argv)
+    a.run.mkdir(parents=True, exist_ok=True)
+    if a.export:
+        print(export(a.run / "beatnet.pt", a.export))
+        return 0
+    train(a.data, a.run, a.steps)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
