@@ -52,10 +52,10 @@ EDIT_JS = """async ([k, text]) => {
 }"""
 
 
-def _serve(storyboard: Path):
+def _serve(storyboard: Path, cache: Path):
     from storyreel.studio.server import make_server
 
-    served = make_server(storyboard, port=0, cache_dir=storyboard.parent / "takes")  # a take cache of its own
+    served = make_server(storyboard, port=0, cache_dir=cache)
     thread = threading.Thread(target=served.server.run, daemon=True)
     thread.start()
     while not served.server.started:
@@ -72,7 +72,7 @@ def _takes_screenshot(page, path: Path) -> None:
     page.click("#reroll")
     page.wait_for_function("window.studio.plan.shots[2].takes.length === 2", timeout=600_000)
     page.wait_for_function("[...document.querySelectorAll('#takes img, #lane img')].every((i) => i.naturalWidth > 0)")
-    page.screenshot(path=str(path))
+    page.screenshot(path=str(path), full_page=True)
 
 
 def _pcts(ms: list[float]) -> str:
@@ -84,6 +84,7 @@ def main() -> None:
     ap.add_argument("--edits", type=int, default=20)
     ap.add_argument("--opens", type=int, default=5)
     ap.add_argument("--screenshots", type=Path, default=None)
+    ap.add_argument("--cache", type=Path, default=None, help="take cache to use (default: a new one, removed after)")
     ap.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
     a = ap.parse_args()
     from playwright.sync_api import sync_playwright
@@ -92,7 +93,7 @@ def main() -> None:
     board = folder / "storyboard.yaml"
     shutil.copy(ROOT / "examples" / "hardest-part" / "storyboard.yaml", board)
     t = time.perf_counter()
-    served, thread = _serve(board)
+    served, thread = _serve(board, a.cache or folder / "takes")  # a take cache of the bench's own
     print(f"studio started on the demo storyboard in {time.perf_counter() - t:.1f} s "
           f"(analysis from its cache; {len(served.studio.project.snapshot.plan.shots)} shots)")
     try:

@@ -125,3 +125,19 @@ def test_corrections_accept_only_song_overrides(client, board):
     r = client.post("/api/correct", json={"version": v, "key": "beats_per_bar", "value": 3})
     assert r.status_code == 200 and "beats_per_bar: 3" in board.read_text()
     assert client.get("/api/song").json()["beats_per_bar"] == 3
+
+
+def test_corrections_of_tempo_downbeat_and_sections_change_the_song_and_plan(client, board):
+    v = client.get("/api/plan").json()["version"]
+    r = client.post("/api/correct", json={"version": v, "key": "downbeat_offset", "value": 0.5})
+    assert r.status_code == 200, r.text
+    song = client.get("/api/song").json()
+    assert abs(song["downbeats"][0] - 0.5) < 0.03 and "downbeat_offset: 0.5" in board.read_text()
+    r = client.post("/api/correct", json={"version": r.json()["version"], "key": "tempo", "value": 90})
+    assert r.status_code == 200, r.text
+    assert abs(client.get("/api/song").json()["tempo"] - 90) < 1
+    r = client.post("/api/correct", json={"version": r.json()["version"], "key": "section_starts", "value": [0, 4.5]})
+    assert r.status_code == 200, r.text
+    assert len(client.get("/api/song").json()["sections"]) == 2
+    bad = client.post("/api/correct", json={"version": r.json()["version"], "key": "tempo", "value": 5000})
+    assert bad.status_code == 422 and "board.yaml" in bad.json()["error"]["message"]

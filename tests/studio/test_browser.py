@@ -173,3 +173,17 @@ def test_the_animatic_plays_in_step_with_the_song(page):
     _wait_for(page, "document.querySelector('#animatic').readyState >= 1")
     page.evaluate("window.studio.ws.setTime(4.0)")
     _wait_for(page, "Math.abs(document.querySelector('#animatic').currentTime - 4.0) < 0.2")
+
+
+def test_correcting_the_tempo_and_first_downbeat_redraws_the_grid(page, board):
+    before = page.locator("#grid .beat").count()
+    page.fill("[data-correct='tempo']", "90")
+    page.press("[data-correct='tempo']", "Tab")
+    _wait_for(page, "Math.abs(window.studio.song.tempo - 90) < 1")
+    _wait_for(page, f"document.querySelectorAll('#grid .beat').length !== {before}")
+    assert page.locator("#grid .beat").count() == len(_song(page)["beats"])
+    page.evaluate("window.studio.ws.setTime(1.0)")
+    page.click("[data-here='downbeat_offset']")
+    _wait_for(page, "Math.abs(window.studio.song.downbeats[0] - 1.0) < 0.05")
+    text = board.read_text()
+    assert "tempo: 90" in text and "downbeat_offset: 1" in text and "# the opening" in text

@@ -153,7 +153,7 @@ def create_app(studio: Studio, token: str) -> FastAPI:
             seq = after
             yield "retry: 1000\n\n"
             while not await request.is_disconnected():
-                batch = await asyncio.to_thread(studio.bus.wait, seq, 2.0)
+                batch = await asyncio.to_thread(studio.bus.wait, seq, 0.5)  # short: a closed page is noticed soon
                 for ev in batch:
                     seq = ev["seq"]
                     yield f"id: {seq}\ndata: {json.dumps(ev)}\n\n"

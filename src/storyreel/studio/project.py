@@ -75,12 +75,16 @@ class Project:
             self.load()
         return changed
 
-    def music_for(self, song: Path, fps: float, beats_per_bar: int | None) -> MusicMap:
-        """The song's analysis, kept in memory by file identity (the analysis cache itself hashes the audio)."""
-        st = song.stat()
-        key = (str(song), st.st_mtime_ns, st.st_size, fps, beats_per_bar)
+    def music_for(self, job: Job) -> MusicMap:
+        """The song's analysis with the storyboard's corrections, kept in memory by file identity and
+        corrections (the analysis cache itself hashes the audio)."""
+        st = job.song.stat()
+        ov = job.music_overrides
+        key = (str(job.song), st.st_mtime_ns, st.st_size, job.fps, job.beats_per_bar, ov)
         if key not in self._music:
-            self._music[key] = analyze_song(song, fps, beats_per_bar=beats_per_bar)
+            if len(self._music) > 16:
+                self._music.clear()
+            self._music[key] = analyze_song(job.song, job.fps, beats_per_bar=job.beats_per_bar, overrides=ov)
         return self._music[key]
 
     def _planned(self, text: str, version: str) -> Snapshot:
@@ -89,7 +93,7 @@ class Project:
             warnings.simplefilter("ignore")  # deprecations are the CLI's to print
             sb = parse_storyboard(text, path=self.path, check_files=True)
         job = storyboard_job(self.path, sb)
-        music = self.music_for(job.song, job.fps, job.beats_per_bar)
+        music = self.music_for(job)
         return Snapshot(version, text, _plain(text), job, music, plan_job(job, music))
 
     # writing ------------------------------------------------------------------

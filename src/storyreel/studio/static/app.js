@@ -113,7 +113,21 @@ function drawCorrections() {
     input.placeholder = 'detected'
     const err = document.createElement('span')
     err.className = 'err'
-    label.append(input, err)
+    label.append(input)
+    if (key === 'downbeat_offset' || key === 'section_starts') {
+      const here = document.createElement('button')
+      here.type = 'button'
+      here.dataset.here = key
+      here.textContent = key === 'downbeat_offset' ? 'at playhead' : '+ playhead'
+      here.title = key === 'downbeat_offset' ? 'the first downbeat is where the playhead is' : 'a section starts where the playhead is'
+      here.addEventListener('click', () => {
+        const t = Number(S.ws.getCurrentTime().toFixed(3))
+        input.value = key === 'downbeat_offset' ? t : [...(input.value ? input.value.split(',').map(Number) : []), t].sort((a, b) => a - b).join(', ')
+        input.dispatchEvent(new Event('change'))
+      })
+      label.append(here)
+    }
+    label.append(err)
     form.appendChild(label)
     input.addEventListener('change', async () => {
       let value = input.value.trim()
