@@ -28,7 +28,7 @@ class Decoded:
     score: float  # log-likelihood of the path (with the meter prior)
 
 
-def decode(act: np.ndarray, fps: float, meter: int, *, transition_lambda: float = 100.0, bpm_range: tuple[float, float] = BPM_RANGE) -> Decoded:
+def decode(act: np.ndarray, fps: float, meter: int, *, transition_lambda: float = 60.0, bpm_range: tuple[float, float] = BPM_RANGE) -> Decoded:
     """The best bar-pointer path for activations act (2, T) = (beat incl. downbeat, downbeat) at one meter."""
     pb, pd = np.clip(act[0], 1e-6, 1 - 1e-6), np.clip(act[1], 1e-6, 1 - 1e-6)
     t_n = act.shape[1]

@@ -6,7 +6,7 @@ meter that explains it best. (scipy is imported inside the function that needs i
 - tempo: the beats must stand out of the half-way points (else the true beat may be twice as fast) and
   every other beat must be about as strong as its neighbours (else it may be half as fast);
 - meter: how much better the chosen meter's path explains the song than the next best, per bar;
-- downbeat: how much more downbeat-like the chosen bar starts are than the beats at any other bar phase.
+- downbeat: how much better the chosen bar phase explains the activations than any other phase, per bar.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import numpy as np
 
 from .barpointer import METERS, decode
 
-POOL = 1  # activation frames per Viterbi frame
+POOL = 2  # activation frames per Viterbi frame
+DOWNBEAT_SCALE = 1.5  # log-likelihood per bar at which the downbeat confidence is 1 - 1/e
 SILENCE_DB = -50.0  # beats where the song is this far below its loudest second are dropped (digital silence)
 
 
@@ -42,7 +43,7 @@ def track(act: np.ndarray, fps: float, rms: np.ndarray, beats_per_bar: int | Non
     conf = {
         "tempo": tempo_confidence(act[0], frames),
         "meter": 1.0 if beats_per_bar else meter_confidence(runs, best, len(frames)),
-        "downbeat": downbeat_confidence(act[1], frames, pos, best.meter),
+        "downbeat": downbeat_confidence(act, frames, pos, best.meter),
     }
     return Tracked(frames, _subframe(frames, act[0]), pos == 0, best.meter,
                    {k: round(float(v), 3) for k, v in conf.items()})
@@ -135,13 +136,15 @@ def meter_confidence(runs: dict, best, n_beats: int) -> float:
     return float(1.0 - np.exp(-margin / 0.5))
 
 
-def downbeat_confidence(pd: np.ndarray, frames: np.ndarray, pos: np.ndarray, meter: int) -> float:
-    if len(frames) < 2 * meter:
+def downbeat_confidence(act: np.ndarray, frames: np.ndarray, pos: np.ndarray, meter: int) -> float:
+    """How much better the chosen bar phase explains the activations than the best other phase, per bar."""
+    if len(frames) < 2 * meter or meter < 2:
         return 0.0
-    d = _at(pd, frames)
-    by_phase = [d[pos == j].mean() if np.any(pos == j) else 0.0 for j in range(meter)]
-    rival = max(by_phase[1:]) if meter > 1 else 0.0
-    return float(np.clip((by_phase[0] - rival) / (by_phase[0] + 1e-9), 0.0, 1.0))
+    pb, pd = _at(act[0], frames), _at(act[1], frames)
+    as_down, as_beat = np.log(np.maximum(pd, 1e-3)), np.log(np.maximum(pb - pd, 1e-3))
+    ll = [np.sum(np.where((pos - shift) % meter == 0, as_down, as_beat)) for shift in range(meter)]
+    margin = (ll[0] - max(ll[1:])) / max(1.0, len(frames) / meter)
+    return float(np.clip(1.0 - np.exp(-margin / DOWNBEAT_SCALE), 0.0, 1.0))
 
 
 def tempo_from_beats(beats: np.ndarray) -> float:
