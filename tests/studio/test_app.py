@@ -50,6 +50,7 @@ def test_the_song_and_the_plan(client):
     song = client.get("/api/song").json()
     assert 110 < song["tempo"] < 130 and len(song["beats"]) >= 14 and len(song["peaks"]) == 2000
     assert song["downbeats"] and song["duration"] == pytest.approx(8.0, abs=0.05)
+    assert set(song["confidence"]) == {"tempo", "meter", "downbeat"}  # the analysis's own confidences
     plan = client.get("/api/plan").json()
     assert plan["error"] is None
     assert [s["source"] for s in plan["shots"]] == [["shots", 0], ["shots", 1], ["shots", 2]]

@@ -31,6 +31,7 @@ def test_the_page_shows_the_beat_grid_and_the_shot_blocks(page):
     assert page.locator("#grid .beat.down").count() == len(song["downbeats"])
     assert page.locator("#grid .bar-number").first.inner_text() == "1"
     assert page.locator("#sections .section").count() == len(song["sections"])
+    assert page.locator("#confidence [data-conf='tempo']").inner_text().startswith("tempo ")
     assert page.locator("#wave").locator("css=div").count() > 0  # wavesurfer drew into it
     blocks = page.locator("#lane .shot")
     assert blocks.count() == 3

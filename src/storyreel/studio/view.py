@@ -17,6 +17,7 @@ from .project import Snapshot
 from .takes_state import TakesState
 
 PEAKS = 2000  # waveform columns sent to the page (wavesurfer draws them; the page never decodes the song)
+OVERRIDE_OF = {"tempo": "tempo", "meter": "beats_per_bar", "downbeat": "downbeat_offset"}  # unsure -> the key to set
 CORRECTABLE = ("tempo", "downbeat_offset", "section_starts", "beats_per_bar")  # song overrides, where the schema has them
 
 
@@ -37,13 +38,11 @@ def song_view(music: MusicMap, song: Path) -> dict:
     for s in music.sections:
         sections.append({"start": s.start, "end": s.end, "label": s.label, "name": s.name,
                          "energy": round(float(s.energy), 3), "energy_rank": s.energy_rank})
-    confidence = getattr(music, "confidence", None)
-    if confidence is not None and not isinstance(confidence, dict):
-        confidence = getattr(confidence, "__dict__", {"overall": confidence})
+    confidence = {k: round(float(v), 3) for k, v in (music.confidence or {}).items()} or None
     return {
         "duration": music.duration, "tempo": round(music.tempo, 2), "beats_per_bar": bpb,
         "beats": [round(b, 4) for b in music.beats], "downbeats": [round(b, 4) for b in music.downbeats],
-        "sections": sections, "confidence": confidence,
+        "sections": sections, "confidence": confidence, "overrides": OVERRIDE_OF,
         "energy": [round(float(v), 3) for v in energy[:: max(1, len(energy) // PEAKS)]] if len(energy) else [],
         "peaks": peaks(str(song), song.stat().st_mtime_ns),
     }

@@ -32,7 +32,16 @@ function drawSong() {
   const song = S.song
   $('#tempo').textContent = `${song.tempo} BPM, ${song.beats_per_bar}/4, ${song.beats.length} beats, ${song.downbeats.length} bars`
   const c = song.confidence
-  $('#confidence').textContent = c ? 'confidence: ' + Object.entries(c).map(([k, v]) => `${k} ${typeof v === 'number' ? v.toFixed(2) : v}`).join(', ') : 'confidence: not reported by this analysis'
+  const conf = $('#confidence')
+  conf.replaceChildren('analysis confidence: ')
+  if (!c) conf.append('not reported')
+  for (const [k, v] of Object.entries(c || {})) {
+    const span = document.createElement('span')
+    span.className = 'conf' + (v < 0.5 ? ' unsure' : '')
+    span.dataset.conf = k
+    span.textContent = `${k} ${v.toFixed(2)}` + (v < 0.5 && song.overrides[k] ? ` (unsure: set ${song.overrides[k].replace(/_/g, ' ')})` : '')
+    conf.append(span, ' ')
+  }
   const grid = $('#grid')
   grid.replaceChildren()
   const downs = new Set(song.downbeats.map((d) => d.toFixed(3)))
