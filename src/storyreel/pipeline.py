@@ -295,7 +295,8 @@ def render(source: str | Path, out: str | Path, options: RenderOptions | None = 
     grade_report = None
     if plan.grade is not None:
         with _timed(rep.stages, "grade"):
-            frames, grade_report = grade_shots(plan, frames, fps, music)  # 6: colour continuity
+            windows = [r.clip.info.get("windows") for r in results]
+            frames, grade_report = grade_shots(plan, frames, fps, music, windows)  # 6: colour continuity
     name = checked.backend.name
     metadata = {"title": plan.title,
                 "comment": f"AI-generated with storyreel {__version__}; model: {name}; storyboard {plan.storyboard_hash}",

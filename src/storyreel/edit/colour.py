@@ -13,6 +13,23 @@ def _cdf(channel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (c - 0.5 * hist) / c[-1], hist > 0
 
 
+def histogram_table(source: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """(256, 3) float table mapping each channel's levels of `source` (any (..., 3) uint8) onto `reference`'s."""
+    levels = np.arange(256, dtype=np.float64)
+    table = np.empty((256, 3), dtype=np.float64)
+    for c in range(3):
+        src_cdf, _ = _cdf(source[..., c])
+        ref_cdf, present = _cdf(reference[..., c])
+        table[:, c] = np.interp(src_cdf, ref_cdf[present], levels[present])
+    return table
+
+
+def apply_table(frame: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """One (H, W, 3) uint8 frame through a (256, 3) float table (rounded, clipped)."""
+    lut = np.clip(np.round(table), 0, 255).astype(np.uint8)[None]  # (1, 256, 3): cv2.LUT per channel
+    return cv2.LUT(np.ascontiguousarray(frame), lut)
+
+
 def match_histograms(frames: np.ndarray, reference_frame: np.ndarray, strength: float = 1.0) -> np.ndarray:
     """Grade frames (T, H, W, 3) (or one (H, W, 3)) so the first frame's per-channel CDF matches the reference.
 

@@ -25,6 +25,10 @@ whole video (each shot matched to an already-matched one), flattening a
 shot still arrives at its own colours by its end, so the look changes over
 the song as a slow drift instead of a jump at a cut.
 
+Before any of that, a shot made of several generations (an extended take)
+is anchored to its first window's colours (edit.anchor), so the drift of
+each extension does not add up over a long shot.
+
 The effect is measured as the colour-histogram distance (`edit.colour.histogram_distance`)
 between the last output frame of each shot and the first of the next, before
 and after grading; `grade_shots` returns it and the render writes it to the
@@ -38,6 +42,7 @@ import numpy as np
 
 from ..errors import StoryreelError
 from ..plan import ShotPlan
+from .anchor import anchor_windows, drift
 from .colour import histogram_distance, match_histograms
 from .view import ShotView
 
@@ -95,17 +100,29 @@ def load_reference(path: str) -> np.ndarray:
 
 
 def grade_shots(
-    plan: ShotPlan, frames: list[np.ndarray], fps: list[float], music=None
+    plan: ShotPlan, frames: list[np.ndarray], fps: list[float], music=None,
+    windows: list[list | None] | None = None, anchor: bool = True,
 ) -> tuple[list[np.ndarray], dict | None]:
     """Apply `plan.grade` to every shot's native frames; returns (frames, report) or (frames, None) when off.
 
+    windows: per shot, the generation windows of its take (Clip.info["windows"]; None: one generation); an
+    extended take is first anchored to its first window's colours (edit.anchor), unless `anchor` is off.
     The report: the grade settings, the histogram distance across each cut
-    before and after, and their means.
+    before and after, and their means, and the anchored shots' drift before and after.
     """
     g = plan.grade
     if g is None or not plan.shots:
         return frames, None
     before = cut_distances(plan, frames, fps, music)
+    anchored = []
+    if anchor and windows:
+        frames = list(frames)
+        for i, w in enumerate(windows):
+            if w and len(w) > 1:
+                raw = drift(frames[i], w)[-1]
+                frames[i] = anchor_windows(frames[i], w)
+                anchored.append({"shot": i + 1, "windows": len(w), "drift_before": round(raw, 4),
+                                 "drift_after": round(drift(frames[i], w)[-1], 4)})
     reference = load_reference(g.reference) if g.match == "reference" else None
     graded: list[np.ndarray] = []
     for i in range(len(plan.shots)):
@@ -125,5 +142,6 @@ def grade_shots(
                  for i, (b, a) in enumerate(zip(before, after))],
         "mean_before": round(float(np.mean(before)), 4) if before else None,
         "mean_after": round(float(np.mean(after)), 4) if after else None,
+        "anchored": anchored,
     }
     return graded, report

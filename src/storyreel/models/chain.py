@@ -41,16 +41,20 @@ def generate_long(model: VideoModel, req: GenerationRequest, n_frames: int, over
     pieces.append(clip.frames)
     generations += 1
     have = len(clip.frames)
+    windows = [[0, have]]  # the frames each generation added (edit.anchor grades them back to the first's colours)
     while have < n_frames:
         prev = pieces[-1]
         k = min(overlap, len(prev))
         nxt = replace(req, seed=req.seed + 7919 * (generations), first_frames=prev[-k:], last_frames=None)
         clip = model.generate(nxt, progress=progress)
         pieces.append(clip.frames[k:])
+        windows.append([have, min(have + len(clip.frames) - k, n_frames)])
         have += len(clip.frames) - k
         generations += 1
     frames = np.concatenate(pieces)[:n_frames]
-    return Clip(frames, clip.fps, req, {**clip.info, "generations": generations, "overlap": overlap})
+    windows = [w for w in windows if w[0] < n_frames]
+    return Clip(frames, clip.fps, req, {**clip.info, "generations": generations, "overlap": overlap,
+                                        "windows": windows})
 
 
 def generations_for(n_frames: int, native: int, overlap: int = 4, long: bool = False) -> list[int]:
