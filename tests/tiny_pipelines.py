@@ -187,6 +187,14 @@ def ltx2():
                         tokenizer=tokenizer, connectors=connectors, transformer=transformer, vocoder=vocoder)
 
 
+def ltx2_upsampler():
+    """A tiny LTX-2 latent upsampler (2x in space) for the tiny LTX-2's 4 latent channels."""
+    from diffusers.pipelines.ltx2.latent_upsampler import LTX2LatentUpsamplerModel
+
+    return LTX2LatentUpsamplerModel(in_channels=4, mid_channels=32, num_blocks_per_stage=1, dims=3,
+                                    spatial_upsample=True, temporal_upsample=False)
+
+
 def ltx():
     from diffusers import AutoencoderKLLTXVideo, FlowMatchEulerDiscreteScheduler, LTXPipeline, LTXVideoTransformer3DModel
 
@@ -276,7 +284,7 @@ def build_one(tmp_path_factory, name: str) -> Path:
     """One tiny pipeline (a builder of this module, by name), saved once for the test module that asks."""
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    builders = {"wan-vace": wan_vace, "skyreels-df": skyreels_df, "ltx2": ltx2}
+    builders = {"wan-vace": wan_vace, "skyreels-df": skyreels_df, "ltx2": ltx2, "ltx2-upsampler": ltx2_upsampler}
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("HF_HUB_OFFLINE", "1")
         path = tmp_path_factory.mktemp(name) / name

@@ -65,6 +65,17 @@ def test_a_handoff_frame_goes_to_image_to_video_and_a_landing_frame_to_a_keyfram
     assert np.asarray(call["conditions"][1].frames).mean() == 200 and clip.info["mode"] == "connect"
 
 
+def test_the_two_stage_path_generates_at_half_size_upsamples_and_refines(ltx2, calls, tmp_path_factory):
+    up = build_one(tmp_path_factory, "ltx2-upsampler")
+    m = open_model(str(ltx2), DiffusersOptions(size=(64, 64), frames=9, steps=2, upsampler=str(up)))
+    m.check_available()
+    clip = m.generate(GenerationRequest("a star over the sea", height=64, width=64, frames=9, steps=2))
+    first, second = calls[-2], calls[-1]
+    assert (first["height"], first["width"], first["output_type"]) == (32, 32, "latent")
+    assert second["latents"].shape[-2:] == (32, 32) and second["num_inference_steps"] == 3
+    assert clip.frames.shape == (9, 64, 64, 3) and clip.info["two_stage"]["first"] == [32, 32]
+
+
 @pytest.mark.slow
 def test_render_with_model_ltx2_on_the_tiny_pipeline(ltx2, tmp_path):
     make_song(tmp_path / "song.wav", 6.0)

@@ -230,6 +230,10 @@ class DiffusersModel(VideoModelBase):
         """Keyword arguments the family's pipelines take on every call."""
         return {}
 
+    def run_pipeline(self, pipe, kwargs: dict, req: GenerationRequest):
+        """The frames of one call (a family with a multi-stage path, LTX-2's upsampler, overrides this)."""
+        return pipe(**kwargs).frames
+
     def pipeline_call(self, req: GenerationRequest, progress=None) -> tuple[object, dict, int, int]:
         """(pipeline, its keyword arguments, conditioning frames used, steps) for `req`: the call generate makes."""
         import torch  # deferred: torch takes seconds to import; planning and checks need none of it
@@ -263,7 +267,7 @@ class DiffusersModel(VideoModelBase):
         t0 = time.perf_counter()
         try:
             with torch.inference_mode():
-                out = pipe(**kwargs).frames  # (1, T, H, W, 3) float in [0, 1]
+                out = self.run_pipeline(pipe, kwargs, req)  # (1, T, H, W, 3) float in [0, 1]
         except torch.OutOfMemoryError:
             raise StoryreelError(
                 f"{self.name} ran out of GPU memory making {req.frames} frames of {req.width}x{req.height}: try "

@@ -35,6 +35,8 @@ class DiffusersOptions:
     i2v_model   the image-to-video pipeline used for continuity and extension (a name's repo, a repo id,
                 a directory), or "none" to render without image conditioning
     device      cuda | mps | cpu (default: cuda if available, else cpu)
+    upsampler   LTX-2 only: a directory holding an LTX2LatentUpsamplerModel (itself or in `latent_upsampler/`):
+                the two-stage path (half size, latents upsampled 2x, refined at full size)
     """
 
     dtype: str = "auto"
@@ -48,6 +50,7 @@ class DiffusersOptions:
     frames: int | None = None
     i2v_model: str | None = None
     device: str | None = None
+    upsampler: str | None = None
 
     def __post_init__(self) -> None:
         for name, value, allowed in (("dtype", self.dtype, DTYPES), ("offload", self.offload, OFFLOADS), ("cache", self.cache, CACHES)):
@@ -101,8 +104,11 @@ class DiffusersOptions:
 
     def affects_output(self) -> dict:
         """The options that change the frames (part of the model identity, hence of cache keys)."""
-        return {"dtype": self.dtype, "vae_tiling": self.vae_tiling, "steps": self.steps, "guidance": self.guidance,
-                "cache": self.cache if self.cache == "none" else f"{self.cache}:{self.cache_threshold}"}
+        out = {"dtype": self.dtype, "vae_tiling": self.vae_tiling, "steps": self.steps, "guidance": self.guidance,
+               "cache": self.cache if self.cache == "none" else f"{self.cache}:{self.cache_threshold}"}
+        if self.upsampler:
+            out["upsampler"] = self.upsampler
+        return out
 
 
 def _number(value, name, typ):
