@@ -102,7 +102,7 @@ class LTX2Model(DiffusersModel):
         at the full size on the distilled stage-2 sigmas (diffusers' LTX-2 two-stage recipe)."""
         if not self.options.upsampler:
             return pipe(**kwargs).frames
-        from diffusers.pipelines.ltx2.utils import STAGE_2_DISTILLED_SIGMA_VALUES as STAGE_2
+        from diffusers.pipelines.ltx2.utils import STAGE_2_DISTILLED_SIGMA_VALUES as STAGE_2  # deferred: heavy
 
         h, w = req.height // 2, req.width // 2
         first = pipe(**{**kwargs, "height": h, "width": w, "output_type": "latent"})
