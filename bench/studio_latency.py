@@ -95,7 +95,7 @@ def main() -> None:
     t = time.perf_counter()
     served, thread = _serve(board, a.cache or folder / "takes")  # a take cache of the bench's own
     print(f"studio started on the demo storyboard in {time.perf_counter() - t:.1f} s "
-          f"(analysis from its cache; {len(served.studio.project.snapshot.plan.shots)} shots)")
+          f"(the song analysed, or read from the analysis cache; {len(served.studio.project.snapshot.plan.shots)} shots)")
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=a.chromium, args=ARGS)

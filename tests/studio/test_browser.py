@@ -188,3 +188,18 @@ def test_correcting_the_tempo_and_first_downbeat_redraws_the_grid(page, board):
     _wait_for(page, "Math.abs(window.studio.song.downbeats[0] - 1.0) < 0.05")
     text = board.read_text()
     assert "tempo: 90" in text and "downbeat_offset: 1" in text and "# the opening" in text
+
+
+def test_play_scrub_and_loop_a_range(page):
+    page.evaluate("window.studio.ws.setTime(3.0)")
+    _wait_for(page, "document.querySelector('#clock').textContent === '0:03.0'")
+    page.evaluate("window.studio.ws.setMuted(true)")
+    page.evaluate("window.studio.regions.addRegion({start: 1.0, end: 1.6})")
+    page.check("#loop")
+    page.evaluate("window.studio.loopRegion.play()")
+    page.wait_for_timeout(1500)  # more than twice the range: it must have looped back
+    t = page.evaluate("window.studio.ws.getCurrentTime()")
+    assert 0.95 <= t <= 1.75, t
+    assert page.locator("#play").inner_text() == "Pause"
+    page.click("#play")
+    assert page.locator("#play").inner_text() == "Play"
