@@ -201,5 +201,6 @@ def test_play_scrub_and_loop_a_range(page):
     t = page.evaluate("window.studio.ws.getCurrentTime()")
     assert 0.95 <= t <= 1.75, t
     assert page.locator("#play").inner_text() == "Pause"
+    page.uncheck("#loop")
     page.click("#play")
-    assert page.locator("#play").inner_text() == "Play"
+    _wait_for(page, "document.querySelector('#play').textContent === 'Play' && !window.studio.ws.isPlaying()")
