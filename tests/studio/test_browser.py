@@ -204,3 +204,31 @@ def test_play_scrub_and_loop_a_range(page):
     page.uncheck("#loop")
     page.click("#play")
     _wait_for(page, "document.querySelector('#play').textContent === 'Play' && !window.studio.ws.isPlaying()")
+
+
+def test_two_tabs_a_stale_edit_is_refused_with_a_message(page, board):
+    other = page.context.new_page()
+    other.goto(page.studio_url)
+    other.wait_for_selector("body[data-ready='1']")
+    page.click("#lane .shot[data-index='0']")
+    page.fill("[data-field='prompt']", "{she} grows")
+    page.press("[data-field='prompt']", "Tab")
+    _wait_for(page, "window.studio.plan.shots[0].text === '{she} grows'")
+    other.evaluate("window.studio.plan.version = 'made-before-the-other-tab-wrote'")  # as if it had not heard yet
+    other.click("#lane .shot[data-index='1']")
+    other.fill("[data-field='prompt']", "a white circle shrinks")
+    other.press("[data-field='prompt']", "Tab")
+    _wait_for(other, "document.querySelector('#banner').textContent.includes('changed since')")
+    text = board.read_text()
+    assert "{she} grows" in text and "a white circle shrinks" not in text
+    _wait_for(other, "window.studio.plan.shots[0].text === '{she} grows'")  # it now shows the file as it is
+    other.close()
+
+
+def test_generate_a_range_of_shots(page):
+    page.click("#lane .shot[data-index='1']")
+    page.once("dialog", lambda d: d.accept("2-3"))
+    page.click("#generate-range")
+    _wait_for(page, "window.studio.plan.shots[1].kept != null && window.studio.plan.shots[2].kept != null", 60)
+    assert _plan(page)["shots"][0]["kept"] is None
+    assert page.locator("#lane .shot img").count() == 2
