@@ -13,6 +13,7 @@ Grids of the tiny models (from their configs, as for the real ones):
   ltx       VAE 8x spatial (patch 1 x 2^3), 8x temporal -> sizes % 32, 8k+1 frames
   cogvideox VAE 8x spatial, 4x temporal, patch 2 -> sizes % 16, 4k+1 frames
   wan-vace, skyreels-df: the Wan grid (sizes % 16, 4k+1 frames)
+  hunyuan15 VAE 4x spatial, 2x temporal, patch 1 -> sizes % 4, 2k+1 frames (buckets around 16 px)
   ltx2      VAE 2x spatial and temporal (one scaling block) -> sizes % 32 (LTX's own multiple), 2k+1 frames
 """
 
@@ -195,6 +196,56 @@ def ltx2_upsampler():
                                     spatial_upsample=True, temporal_upsample=False)
 
 
+def tiny_qwen_tokenizer():
+    """A Qwen2 tokenizer over single characters (WordLevel), with a minimal chat template for the pipeline's prompt."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import Qwen2TokenizerFast
+
+    chars = list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,;:!?'\"-(){}<>|_/\n ")
+    vocab = {c: i for i, c in enumerate(["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<unk>", *chars])}
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Split("", "isolated")
+    out = Qwen2TokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>", unk_token="<unk>")
+    out.chat_template = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+                         "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+    return out
+
+
+def hunyuan15(i2v: bool = False):
+    """HunyuanVideo 1.5: a tiny Qwen2.5-VL text model, ByT5 (byte tokenizer, tiny T5 encoder), the 1.5 VAE
+    (4x space, 2x time) and transformer after diffusers' tests; i2v adds a tiny SigLIP image encoder.
+    Its grid: sizes % 4, 2k+1 frames; resolution buckets around target_size 16."""
+    from diffusers import (AutoencoderKLHunyuanVideo15, FlowMatchEulerDiscreteScheduler, HunyuanVideo15ImageToVideoPipeline,
+                           HunyuanVideo15Pipeline, HunyuanVideo15Transformer3DModel)
+    from diffusers.guiders import ClassifierFreeGuidance
+    from transformers import (ByT5Tokenizer, Qwen2_5_VLTextConfig, Qwen2_5_VLTextModel, SiglipImageProcessor,
+                              SiglipVisionConfig, SiglipVisionModel, T5Config, T5EncoderModel)
+
+    tokenizer, tokenizer_2 = tiny_qwen_tokenizer(), ByT5Tokenizer()
+    qwen = Qwen2_5_VLTextModel(Qwen2_5_VLTextConfig(
+        hidden_size=16, intermediate_size=16, num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=2,
+        rope_scaling={"mrope_section": [1, 1, 2], "rope_type": "default", "type": "default"}, rope_theta=1e6,
+        vocab_size=len(tokenizer))).eval()
+    byt5 = T5EncoderModel(T5Config(vocab_size=len(tokenizer_2), d_model=32, d_kv=8, d_ff=37, num_layers=1, num_heads=4,
+                                   relative_attention_num_buckets=8, dropout_rate=0.0)).eval()
+    transformer = HunyuanVideo15Transformer3DModel(
+        in_channels=9, out_channels=4, num_attention_heads=2, attention_head_dim=8, num_layers=1, num_refiner_layers=1,
+        mlp_ratio=2.0, patch_size=1, patch_size_t=1, text_embed_dim=16, text_embed_2_dim=32, image_embed_dim=12,
+        rope_axes_dim=(2, 2, 4), target_size=16, task_type="i2v" if i2v else "t2v")
+    vae = AutoencoderKLHunyuanVideo15(in_channels=3, out_channels=3, latent_channels=4, block_out_channels=(16, 16),
+                                      layers_per_block=1, spatial_compression_ratio=4, temporal_compression_ratio=2,
+                                      downsample_match_channel=False, upsample_match_channel=False)
+    parts = dict(text_encoder=qwen, tokenizer=tokenizer, transformer=transformer, vae=vae,
+                 scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0), text_encoder_2=byt5, tokenizer_2=tokenizer_2,
+                 guider=ClassifierFreeGuidance(guidance_scale=6.0))
+    if not i2v:
+        return HunyuanVideo15Pipeline(**parts)
+    encoder = SiglipVisionModel(SiglipVisionConfig(hidden_size=12, intermediate_size=16, num_hidden_layers=1,
+                                                   num_attention_heads=2, image_size=28, patch_size=14)).eval()
+    return HunyuanVideo15ImageToVideoPipeline(**parts, image_encoder=encoder,
+                                              feature_extractor=SiglipImageProcessor(size={"height": 28, "width": 28}))
+
+
 def ltx():
     from diffusers import AutoencoderKLLTXVideo, FlowMatchEulerDiscreteScheduler, LTXPipeline, LTXVideoTransformer3DModel
 
@@ -284,7 +335,8 @@ def build_one(tmp_path_factory, name: str) -> Path:
     """One tiny pipeline (a builder of this module, by name), saved once for the test module that asks."""
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    builders = {"wan-vace": wan_vace, "skyreels-df": skyreels_df, "ltx2": ltx2, "ltx2-upsampler": ltx2_upsampler}
+    builders = {"wan-vace": wan_vace, "skyreels-df": skyreels_df, "ltx2": ltx2, "ltx2-upsampler": ltx2_upsampler,
+                "hunyuan15-t2v": hunyuan15, "hunyuan15-i2v": lambda: hunyuan15(i2v=True)}
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("HF_HUB_OFFLINE", "1")
         path = tmp_path_factory.mktemp(name) / name

@@ -1,12 +1,12 @@
 """Open-weight video models through Hugging Face diffusers: Wan 2.1/2.2, Wan VACE, SkyReels-V2 DF, LTX-Video,
-LTX-2, CogVideoX.
+LTX-2, HunyuanVideo 1.5, CogVideoX.
 
 - specs: the named models, their repos, native formats and grids;
 - options: memory and speed options (a storyboard's `model_options:`, the CLI, the environment);
 - weights: finding a pipeline's weights locally or in the hub cache, before any heavy work;
 - loading: device, dtype, offload, VAE tiling and block cache, lazily on the first generate;
 - adapter: what every family shares behind the VideoModel interface;
-- wan, wan_vace, skyreels, ltx, ltx2, cogvideox: one adapter per family.
+- wan, wan_vace, skyreels, ltx, ltx2, hunyuan15, cogvideox: one adapter per family.
 
 This package imports neither torch nor diffusers until a model generates, so
 naming a model, planning for it and checking its weights stay fast.
@@ -20,6 +20,7 @@ from pathlib import Path
 from ...errors import StoryreelError
 from .adapter import DiffusersModel
 from .cogvideox import CogVideoXModel
+from .hunyuan15 import HunyuanVideo15Model
 from .ltx import LTXModel
 from .ltx2 import LTX2Model
 from .options import DiffusersOptions
@@ -30,10 +31,12 @@ from .wan_vace import WanVACEModel
 from .weights import locate_weights, looks_like_repo_id, read_json
 
 FAMILIES: dict[str, type[DiffusersModel]] = {"wan": WanModel, "wan-vace": WanVACEModel, "skyreels": SkyReelsModel,
-                                             "ltx": LTXModel, "ltx2": LTX2Model, "cogvideox": CogVideoXModel}
+                                             "ltx": LTXModel, "ltx2": LTX2Model, "hunyuan15": HunyuanVideo15Model,
+                                             "cogvideox": CogVideoXModel}
 # a repo name -> its pipeline class (a repo on the Hub that is not cached), most specific first
 FAMILY_WORDS = {"vace": "WanVACEPipeline", "skyreels-v2-df": "SkyReelsV2DiffusionForcingPipeline", "wan": "WanPipeline",
-                "ltx-2": "LTX2Pipeline", "ltx": "LTXPipeline", "cogvideo": "CogVideoXPipeline"}
+                "ltx-2": "LTX2Pipeline", "ltx": "LTXPipeline",
+                "hunyuanvideo-1.5": "HunyuanVideo15Pipeline", "cogvideo": "CogVideoXPipeline"}
 
 __all__ = ["DiffusersModel", "DiffusersOptions", "FAMILIES", "MODELS", "declared_capabilities", "open_model", "serves"]
 
@@ -60,7 +63,8 @@ def open_model(name: str, options: DiffusersOptions | None = None, *, allow_down
     fam = family_of(cls)
     if fam is None:
         raise StoryreelError(f"{name} is a {cls or 'unknown'} pipeline; storyreel runs Wan, Wan VACE, SkyReels-V2 "
-                             f"diffusion forcing, LTX-Video, LTX-2 and CogVideoX pipelines", field="model")
+                             f"diffusion forcing, LTX-Video, LTX-2, HunyuanVideo 1.5 "
+                             f"and CogVideoX pipelines", field="model")
     base = FAMILY_DEFAULTS[fam]
     spec = replace(base, name=label, repo=name, i2v_repo=name if fam in {"ltx", "ltx2", "wan-vace", "skyreels"} else None,
                    fixed_size=False if fam != "cogvideox" else base.fixed_size, authors="")

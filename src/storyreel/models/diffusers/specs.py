@@ -27,7 +27,7 @@ class ModelSpec:
     """One named model: where its weights live and what it generates natively."""
 
     name: str
-    family: str  # "wan" | "wan-vace" | "skyreels" | "ltx" | "ltx2" | "cogvideox"
+    family: str  # "wan" | "wan-vace" | "skyreels" | "ltx" | "ltx2" | "hunyuan15" | "cogvideox"
     repo: str
     i2v_repo: str | None  # pipeline used for image conditioning (continuity, extension); == repo for TI2V models
     fps: float
@@ -56,7 +56,7 @@ LTX_NEGATIVE = "worst quality, inconsistent motion, blurry, jittery, distorted"
 
 
 NEGATIVE = {"wan": WAN_NEGATIVE, "wan-vace": WAN_NEGATIVE, "skyreels": WAN_NEGATIVE, "ltx": LTX_NEGATIVE,
-            "ltx2": LTX_NEGATIVE, "cogvideox": ""}
+            "ltx2": LTX_NEGATIVE, "hunyuan15": "", "cogvideox": ""}
 
 # Families built on another's VAE and patching: their grid is read from the configs the same way.
 GRID_FAMILY = {"wan-vace": "wan", "skyreels": "wan", "ltx2": "ltx"}
@@ -86,6 +86,15 @@ MODELS: dict[str, ModelSpec] = {
                   size_multiple=32, frame_rule=(8, 1), max_frames=481, steps=30, guidance=3.0,
                   authors="19B audio-video model: synchronized sound and picture, up to 20 s per generation, "
                           "4K with its upscalers (Lightricks model card)"),
+        ModelSpec("hunyuanvideo-1.5-480p", "hunyuan15", "hunyuanvideo-community/HunyuanVideo-1.5-Diffusers-480p_t2v",
+                  "hunyuanvideo-community/HunyuanVideo-1.5-Diffusers-480p_i2v_step_distilled", fps=24, frames=121,
+                  height=480, width=848, size_multiple=16, frame_rule=(4, 1), max_frames=121, steps=50, guidance=6.0,
+                  authors="8.3B parameters; 480p/720p, 121 frames at 24 fps; runs on consumer GPUs with offloading "
+                          "(about 14 GB); the step-distilled 480p image-to-video model takes 8 or 12 steps (model card)"),
+        ModelSpec("hunyuanvideo-1.5-720p", "hunyuan15", "hunyuanvideo-community/HunyuanVideo-1.5-Diffusers-720p_t2v",
+                  "hunyuanvideo-community/HunyuanVideo-1.5-Diffusers-720p_i2v", fps=24, frames=121, height=720,
+                  width=1280, size_multiple=16, frame_rule=(4, 1), max_frames=121, steps=50, guidance=6.0,
+                  authors="720p, 121 frames at 24 fps (model card)"),
         ModelSpec("wan2.1-vace-1.3b", "wan-vace", "Wan-AI/Wan2.1-VACE-1.3B-diffusers",
                   "Wan-AI/Wan2.1-VACE-1.3B-diffusers", fps=16, frames=81, height=480, width=832,
                   size_multiple=16, frame_rule=(4, 1),
@@ -120,17 +129,19 @@ FAMILY_DEFAULTS = {
     "wan-vace": MODELS["wan2.1-vace-1.3b"],
     "skyreels": MODELS["skyreels-v2-df-1.3b"],
     "ltx2": MODELS["ltx2"],
+    "hunyuan15": MODELS["hunyuanvideo-1.5-480p"],
     "ltx": MODELS["ltx-video"],
     "cogvideox": MODELS["cogvideox-5b"],
 }
 
 
-I2V_ONLY_CLASSES = {"WanImageToVideoPipeline", "CogVideoXImageToVideoPipeline"}
+I2V_ONLY_CLASSES = {"WanImageToVideoPipeline", "CogVideoXImageToVideoPipeline", "HunyuanVideo15ImageToVideoPipeline"}
 
 
 def family_of(class_name: str) -> str | None:
     """'WanPipeline' -> 'wan', 'LTXConditionPipeline' -> 'ltx', 'CogVideoXPipeline' -> 'cogvideox'."""
     for prefix, fam in (("WanVACE", "wan-vace"), ("SkyReelsV2DiffusionForcing", "skyreels"), ("LTX2", "ltx2"),
+                        ("HunyuanVideo15", "hunyuan15"),
                         ("Wan", "wan"), ("LTX", "ltx"), ("CogVideoX", "cogvideox")):
         if class_name.startswith(prefix):
             return fam
@@ -151,6 +162,9 @@ def grid_from_configs(path: Path, family: str) -> tuple[int, tuple[int, int]]:
         spatial, temporal = vae.get("scale_factor_spatial") or 8, vae.get("scale_factor_temporal") or 4
         patch = tr.get("patch_size") or [1, 2, 2]
         return spatial * patch[1], (temporal * patch[0], 1)
+    if family == "hunyuan15":
+        spatial, temporal = vae.get("spatial_compression_ratio") or 16, vae.get("temporal_compression_ratio") or 4
+        return spatial * (tr.get("patch_size") or 1), (temporal * (tr.get("patch_size_t") or 1), 1)
     if family == "ltx":
         scaling = vae.get("spatio_temporal_scaling") or [True, True, True, False]
         spatial = vae.get("spatial_compression_ratio") or (vae.get("patch_size") or 4) * 2 ** sum(bool(s) for s in scaling)
