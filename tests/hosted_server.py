@@ -134,7 +134,11 @@ class RunwayAPI(FakeAPI):
                 out.update(failure=self.failure[0], failureCode=self.failure[1], cost={"credits": 0})
             return out
 
-        self.route("GET", r"/files/[\w-]+\.mp4")(lambda req: Reply(200, self.video))
+        @self.route("GET", r"/files/([\w-]+)\.mp4")
+        def delivered(req, tid):
+            """The video: bytes, or video(seconds) -> bytes for a video as long as the task asked."""
+            video = self.video
+            return Reply(200, video(self.tasks[tid]["body"]["duration"]) if callable(video) else video)
         self.route("POST", r"/v1/uploads")(lambda req: {"runwayUri": "runway://upload/1", "uploadUrl": f"{self.url}/s3",
                                                         "fields": {"key": "k"}})
         self.route("POST", r"/s3")(lambda req: Reply(204))

@@ -30,7 +30,15 @@ shots:
 
 @pytest.fixture(scope="module")
 def video(tmp_path_factory):
-    return mp4_bytes(tmp_path_factory.mktemp("delivered"), 1280, 720, 96, 24)  # 4 s: covers each shot
+    """video(seconds): an MP4 as long as the task asked (made once per duration)."""
+    folder, made = tmp_path_factory.mktemp("delivered"), {}
+
+    def make(seconds: int) -> bytes:
+        if seconds not in made:
+            (folder / str(seconds)).mkdir()
+            made[seconds] = mp4_bytes(folder / str(seconds), 1280, 720, 24 * seconds, 24)
+        return made[seconds]
+    return make
 
 
 @pytest.fixture()
