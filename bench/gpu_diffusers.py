@@ -1,7 +1,7 @@
 """Benchmark: open-weight models through storyreel on a GPU, against calling diffusers directly.
 
 Renders the shots of a short storyboard (three shots on the demo song) with
-`wan2.1-t2v-1.3b` and `ltx-video` through storyreel's real shot generation
+`wan2.1-t2v-1.3b`, `ltx-video-0.9.8-distilled` and `ltx2` through storyreel's real shot generation
 (render.takes.run_in_order: grid sizes, chaining, continuity, the take cache), and
 records per shot the seconds and the peak GPU memory. Then it replays exactly
 the same pipeline calls (same pipeline objects, arguments and seeds) straight
@@ -12,10 +12,10 @@ path's best time counts.
 
 Needs a CUDA GPU and the weights in the Hugging Face cache (or network):
     hf download Wan-AI/Wan2.1-T2V-1.3B-Diffusers
-    hf download Lightricks/LTX-Video-0.9.5
+    hf download Lightricks/LTX-Video-0.9.8-13B-distilled; hf download Lightricks/LTX-2
 Without a GPU it says so and exits with status 2, measuring nothing.
 
-    .venv/bin/python bench/gpu_diffusers.py [--models wan2.1-t2v-1.3b ltx-video] [--steps 20]
+    .venv/bin/python bench/gpu_diffusers.py [--models wan2.1-t2v-1.3b ltx-video-0.9.8-distilled ltx2] [--steps 20]
         [--shots 3] [--repeats 1] [--offload none|model|group] [--cache none|fbc] [--json out.json]
 """
 
@@ -186,7 +186,7 @@ def bench_model(name: str, args, workdir: Path) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--models", nargs="+", default=["wan2.1-t2v-1.3b", "ltx-video"])
+    ap.add_argument("--models", nargs="+", default=["wan2.1-t2v-1.3b", "ltx-video-0.9.8-distilled", "ltx2"])
     ap.add_argument("--steps", type=int, default=20, help="sampler steps per generation (both paths)")
     ap.add_argument("--shots", type=int, default=3)
     ap.add_argument("--repeats", type=int, default=1)
