@@ -55,7 +55,7 @@ from .render.cache import TakeCache, default_cache_dir
 from .render.estimate import Estimate, estimate
 from .render.executor import make_executor
 from .render.scoring import score_take
-from .render.takes import ShotResult, ShotSettings
+from .render.takes import OnShot, ShotResult, ShotSettings
 
 
 @dataclass
@@ -157,8 +157,10 @@ def check_job(plan: ShotPlan, options: RenderOptions) -> Checked:
 
 
 def generate_takes(plan: ShotPlan, backend: VideoModel, music: MusicMap, options: RenderOptions,
-                   progress: Progress | None = None) -> list[ShotResult]:
-    """5. A chosen take per shot, from the cache or the backend, on the executor the options name."""
+                   progress: Progress | None = None, on_shot: OnShot | None = None) -> list[ShotResult]:
+    """5. A chosen take per shot, from the cache or the backend, on the executor the options name.
+
+    on_shot(i, chosen TakeRecord) as each shot is done (the studio records it before the next finishes)."""
     cache = TakeCache(options.cache_dir or default_cache_dir())
     backend.use_cache(cache.root)  # hosted backends record their jobs there before polling
     runner = make_executor(options.executor, ray_address=options.ray_address, model_name=plan.model, model=backend)
@@ -167,12 +169,14 @@ def generate_takes(plan: ShotPlan, backend: VideoModel, music: MusicMap, options
     report(progress, "generation", label, 0, len(plan.shots))
     done = [0]
 
-    def on_shot(i, record):
+    def shot_done(i, record):
         done[0] += 1
+        if on_shot is not None:
+            on_shot(i, record)
         report(progress, "generation", label, done[0], len(plan.shots))
 
     try:
-        return runner.run(plan, backend, cache, settings, on_shot=on_shot)
+        return runner.run(plan, backend, cache, settings, on_shot=shot_done)
     except OSError as e:  # writing a take: name the cache, not its temporary file
         raise storage_error(e, cache.root) or e from None
 

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from fakes import STUDIO_TOKEN, LoggingModel, use_backend
 from storyreel.studio.server import free_port
@@ -24,7 +25,8 @@ def _generated(log: Path) -> list[str]:
     return [json.loads(line)["prompt"] for line in log.read_text().splitlines()] if log.exists() else []
 
 
-def test_killed_mid_generation_then_resumed(board, tmp_path, monkeypatch):
+@pytest.mark.parametrize("shots", [[0, 1, 2], "all"], ids=["shot by shot", "all, on the executor"])
+def test_killed_mid_generation_then_resumed(board, tmp_path, monkeypatch, shots):
     log, port = tmp_path / "gen.log", free_port()
     code = (f"import fakes; fakes.serve_studio_with_slow_backend({str(board)!r}, {port}, {STUDIO_TOKEN!r}, "
             f"{str(log)!r}, 1.5)")
@@ -40,7 +42,7 @@ def test_killed_mid_generation_then_resumed(board, tmp_path, monkeypatch):
             except httpx.TransportError:
                 assert time.time() < deadline and child.poll() is None, "the studio did not start"
                 time.sleep(0.2)
-        assert httpx.post(f"{url}/api/generate", json={"shots": [0, 1, 2]}, headers=headers).status_code == 200
+        assert httpx.post(f"{url}/api/generate", json={"shots": shots}, headers=headers).status_code == 200
         state = board.parent / "board.studio" / "takes.json"
         while not (state.exists() and '"kept"' in state.read_text()):  # the first shot is done and recorded
             assert time.time() < deadline + 120

@@ -25,7 +25,7 @@ from ..plan import ShotPlan
 from ..progress import report
 from ..render import continuity
 from ..render.scoring import score_take
-from ..render.takes import ShotResult, ShotSettings, generate_shot
+from ..render.takes import ShotResult, ShotSettings, TakeRecord, generate_shot
 from .jobs import Job
 from .session import Studio
 from .view import plan_view
@@ -47,12 +47,15 @@ def _options(studio: Studio, plan: ShotPlan) -> pipeline.RenderOptions:
     return pipeline.RenderOptions(pick=pick, cache_dir=studio.project.cache.root)
 
 
+def _take(t: TakeRecord) -> dict:
+    return {"take": t.take, "seed": t.seed, "key": t.key, "score": None if t.score is None else round(float(t.score), 4)}
+
+
 def _record(studio: Studio, plan: ShotPlan, res: ShotResult, *, keep_new: bool = False) -> None:
     """Remember a shot's takes (keys, seeds, scores) and its kept take, on disk before the next shot."""
     shot = plan.shots[res.index]
     kept = studio.takes.kept(shot)
-    takes = [{"take": t.take, "seed": t.seed, "key": t.key,
-              "score": None if t.score is None else round(float(t.score), 4)} for t in res.takes]
+    takes = [_take(t) for t in res.takes]
     studio.takes.update(shot, takes=takes, kept=res.chosen if kept is None or keep_new else kept, pending=None)
 
 
@@ -64,8 +67,13 @@ def generate(studio: Studio, job: Job, shots: list[int] | None, reroll: int | No
     checked = pipeline.check_job(plan, options)  # policy and backend, before any generation
     if shots is None:
         for s in plan.shots:
-            studio.takes.update(s, pending=True)
-        results = pipeline.generate_takes(plan, checked.backend, snap.music, options, progress)
+            if studio.takes.kept(s) is None:
+                studio.takes.update(s, pending=True)
+
+        def shot_done(i: int, chosen: TakeRecord) -> None:  # on disk as each shot finishes: a kill loses none
+            if studio.takes.kept(plan.shots[i]) is None:
+                studio.takes.update(plan.shots[i], takes=[_take(chosen)], kept=chosen.take, pending=None)
+        results = pipeline.generate_takes(plan, checked.backend, snap.music, options, progress, shot_done)
         for res in results:
             _record(studio, plan, res)
         return {"shots": len(results)}
@@ -193,6 +201,8 @@ def add_routes(app: FastAPI, studio: Studio) -> None:
         def run(job: Job) -> object:
             _, plan = _planned(studio)
             project.work.mkdir(parents=True, exist_ok=True)
+            generate(studio, job, None)  # every take recorded as it is made; the render then reads the cache
+            plan = _planned(studio)[1]
             rep = pipeline.render(project.path, out, _options(studio, plan), progress=studio.worker.progress(job))
             _record_render(studio, plan, Outputs.of(out).plan)
             return {"stages": rep.stages, "generated": rep.generated, "cached": rep.cached}
