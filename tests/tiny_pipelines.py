@@ -342,3 +342,18 @@ def build_one(tmp_path_factory, name: str) -> Path:
         path = tmp_path_factory.mktemp(name) / name
         builders[name]().save_pretrained(path, safe_serialization=True)
         return path
+
+
+def camera_lora(pipeline_dir: Path, folder: Path, name: str) -> Path:
+    """A random LoRA for a saved tiny LTX-2's transformer, saved as Lightricks names its camera LoRAs."""
+    from diffusers import LTX2Pipeline
+    from peft import LoraConfig, get_peft_model_state_dict
+
+    torch.manual_seed(0)
+    pipe = LTX2Pipeline.from_pretrained(str(pipeline_dir))
+    pipe.transformer.add_adapter(LoraConfig(r=2, lora_alpha=2, target_modules=["to_q", "to_k", "to_v", "to_out.0"],
+                                            init_lora_weights=False))
+    weight = f"ltx-2-19b-lora-camera-control-{name}.safetensors"
+    LTX2Pipeline.save_lora_weights(str(folder), transformer_lora_layers=get_peft_model_state_dict(pipe.transformer),
+                                   weight_name=weight)
+    return folder / weight

@@ -55,7 +55,7 @@ from .render.cache import TakeCache, default_cache_dir
 from .render.estimate import Estimate, estimate
 from .render.executor import make_executor
 from .render.scoring import score_take
-from .render.takes import OnShot, ShotResult, ShotSettings
+from .render.takes import OnShot, ShotResult, ShotSettings, moves_in_generation
 
 
 @dataclass
@@ -157,14 +157,17 @@ def check_job(plan: ShotPlan, options: RenderOptions) -> Checked:
 
 
 def generate_takes(plan: ShotPlan, backend: VideoModel, music: MusicMap, options: RenderOptions,
-                   progress: Progress | None = None, on_shot: OnShot | None = None) -> list[ShotResult]:
+                   progress: Progress | None = None, on_shot: OnShot | None = None,
+                   camera_moves: dict[int, str] | None = None) -> list[ShotResult]:
     """5. A chosen take per shot, from the cache or the backend, on the executor the options name.
 
-    on_shot(i, chosen TakeRecord) as each shot is done (the studio records it before the next finishes)."""
+    on_shot(i, chosen TakeRecord) as each shot is done (the studio records it before the next finishes).
+    camera_moves: shot index -> the move the backend makes itself (render.takes.moves_in_generation)."""
     cache = TakeCache(options.cache_dir or default_cache_dir())
     backend.use_cache(cache.root)  # hosted backends record their jobs there before polling
     runner = make_executor(options.executor, ray_address=options.ray_address, model_name=plan.model, model=backend)
-    settings = ShotSettings(plan.takes, dict(options.pick), options.only, music, score_take)
+    settings = ShotSettings(plan.takes, dict(options.pick), options.only, music, score_take,
+                            camera_moves=dict(camera_moves or {}))
     label = f"generating {len(plan.shots)} shots ({backend.name})"
     report(progress, "generation", label, 0, len(plan.shots))
     done = [0]
@@ -291,8 +294,9 @@ def render(source: str | Path, out: str | Path, options: RenderOptions | None = 
     if confirm is not None and not confirm(rep.estimate):
         raise StoryreelError(f"render stopped at the estimate ({rep.estimate.line()}): nothing was generated")
     rep.shots, rep.duration = len(plan.shots), plan.duration
+    plan, moves = moves_in_generation(plan, checked.backend)  # camera LoRAs: the model moves, the edit holds still
     with _timed(rep.stages, "generation"):
-        results = generate_takes(plan, checked.backend, music, options, progress)  # 5
+        results = generate_takes(plan, checked.backend, music, options, progress, camera_moves=moves)  # 5
     rep.generated = sum(not t.cached for r in results for t in r.takes)
     rep.cached = sum(t.cached for r in results for t in r.takes)
     frames, fps = [r.clip.frames for r in results], [r.clip.fps for r in results]

@@ -8,7 +8,7 @@ and frame counts to their own grids explicitly and report what they did in
 `VideoModel` declares everything storyreel may ask of a backend. `name`,
 `capabilities`, `native`, `generate` and `identity` are the backend's own;
 the rest (`size_for`, `check_available`, `adherence`, `device`, `options`, `parallel_jobs`,
-`billed_seconds`, `use_cache`) have defaults in `VideoModelBase`, which every backend inherits, so
+`billed_seconds`, `use_cache`, `camera_lora_for`) have defaults in `VideoModelBase`, which every backend inherits, so
 callers call them directly and never probe a backend with getattr or ask it
 for its name.
 """
@@ -62,6 +62,7 @@ class GenerationRequest:
     video: np.ndarray | None = None  # restyle this (video-to-video)
     strength: float = 0.6  # how much of `video` to re-generate, 0..1
     reference_image: np.ndarray | None = None  # a character reference, for backends that take one
+    camera: str | None = None  # a storyreel camera move the backend makes itself (its camera_lora_for it)
 
     def conditioning_summary(self) -> dict:
         """Which kinds of conditioning this request carries (for plans and logs)."""
@@ -151,6 +152,11 @@ class VideoModelBase:
     def billed_seconds(self, frames: int) -> float:
         """Seconds of video one generation of `frames` frames counts as (the cost estimate)."""
         return frames / self.native.fps  # type: ignore[attr-defined]
+
+    def camera_lora_for(self, move: str) -> str | None:
+        """The camera LoRA the backend applies for storyreel move `move`, or None: storyreel's edit moves the
+        camera (the default). A shot whose move the backend makes gets a static camera in the edit."""
+        return None
 
     def use_cache(self, root) -> None:
         """The take cache this render uses (hosted backends keep their job records there); nothing by default."""

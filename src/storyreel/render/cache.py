@@ -66,6 +66,8 @@ def take_key(model_identity: str, req: GenerationRequest, extra: dict | None = N
         "reference": array_hash(req.reference_image),
         "extra": extra or {},
     }
+    if req.camera is not None:  # only backends that make the move set it: other keys stay as they were
+        fields["camera"] = req.camera
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:32]
 
 

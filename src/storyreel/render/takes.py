@@ -65,6 +65,20 @@ def native_size(plan: ShotPlan, model: VideoModel) -> tuple[int, int]:
     return model.size_for(plan.width, plan.height)
 
 
+def moves_in_generation(plan: ShotPlan, model: VideoModel) -> tuple[ShotPlan, dict[int, str]]:
+    """(the plan with a static camera on every shot whose move the backend makes itself, {index: that move}).
+
+    The edit then leaves those shots' frames where they are (it would otherwise move the camera a second
+    time), and the continuity hand-off reads the frames as the viewer will see them.
+    """
+    moves = {s.index: s.camera.move for s in plan.shots
+             if s.camera.move != "static" and model.camera_lora_for(s.camera.move) is not None}
+    if not moves:
+        return plan, {}
+    shots = [replace(s, camera=replace(s.camera, move="static")) if s.index in moves else s for s in plan.shots]
+    return replace(plan, shots=shots), moves
+
+
 def character_image(plan: ShotPlan, shot: Shot) -> np.ndarray | None:
     """The reference image (H, W, 3) uint8 RGB of the first character the shot names that has one, else None.
 
@@ -106,6 +120,7 @@ class ShotSettings:
     music: object = None
     scorer: Scorer | None = None
     on_step: Callable | None = None
+    camera_moves: dict[int, str] = field(default_factory=dict)  # shot index -> move the backend makes itself
 
     def n_takes(self, index: int) -> int:
         return max(self.takes, self.pick.get(index, 0) + 1)
@@ -133,6 +148,8 @@ def make_takes(
         frames=min(model.native.frames, n_native) if "extend" in model.capabilities else n_native,
         reference_image=character_image(plan, shot),
     )
+    if index in settings.camera_moves:  # the backend makes this move itself (a camera LoRA)
+        base = replace(base, camera=settings.camera_moves[index])
     conditioned = continuity.conditioned_on_previous(plan, index, model)
     if conditioned:
         if previous is None:

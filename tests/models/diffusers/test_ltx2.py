@@ -13,7 +13,11 @@ import pytest
 from fakes import make_song
 from storyreel.models.base import GenerationRequest
 from storyreel.models.diffusers import DiffusersOptions, LTX2Model, open_model
-from tiny_pipelines import build_one
+from fakes import make_plan
+from storyreel.plan import CameraMove
+from storyreel.render.cache import TakeCache
+from storyreel.render.takes import ShotSettings, moves_in_generation, run_in_order
+from tiny_pipelines import build_one, camera_lora
 
 pytest.importorskip("diffusers")
 
@@ -74,6 +78,30 @@ def test_the_two_stage_path_generates_at_half_size_upsamples_and_refines(ltx2, c
     assert (first["height"], first["width"], first["output_type"]) == (32, 32, "latent")
     assert second["latents"].shape[-2:] == (32, 32) and second["num_inference_steps"] == 3
     assert clip.frames.shape == (9, 64, 64, 3) and clip.info["two_stage"]["first"] == [32, 32]
+
+
+def test_a_camera_move_with_a_lora_is_made_by_the_model_and_the_edit_holds_still(ltx2, tmp_path, monkeypatch):
+    pytest.importorskip("peft")
+    import diffusers
+
+    camera_lora(ltx2, tmp_path / "loras", "dolly-in")
+    active = []
+    real = diffusers.LTX2Pipeline.__call__
+
+    def spy(self, *args, **kwargs):
+        active.append(self.get_active_adapters() if getattr(self.transformer, "_hf_peft_config_loaded", False) else [])
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(diffusers.LTX2Pipeline, "__call__", spy)
+    m = open_model(str(ltx2), DiffusersOptions(size=(32, 64), frames=9, steps=2, camera_loras=str(tmp_path / "loras")))
+    assert m.camera_lora_for("zoom_in") == "dolly-in" and m.camera_lora_for("pan_left") is None  # no file for it
+    plan = make_plan([8, 8], width=64, height=32,
+                     cameras=[CameraMove(move="zoom_in", amount=0.2), CameraMove(move="pan_left", amount=0.2)])
+    plan, moves = moves_in_generation(plan, m)
+    assert moves == {0: "zoom_in"} and [s.camera.move for s in plan.shots] == ["static", "pan_left"]
+    res = run_in_order(plan, m, TakeCache(tmp_path / "cache"), ShotSettings(camera_moves=moves))
+    assert res[0].clip.info["camera_lora"] == "dolly-in" and "camera_lora" not in res[1].clip.info
+    assert active[0] == ["dolly-in"]  # the LoRA was on for the zoom_in shot's generation
 
 
 @pytest.mark.slow

@@ -37,6 +37,8 @@ class DiffusersOptions:
     device      cuda | mps | cpu (default: cuda if available, else cpu)
     upsampler   LTX-2 only: a directory holding an LTX2LatentUpsamplerModel (itself or in `latent_upsampler/`):
                 the two-stage path (half size, latents upsampled 2x, refined at full size)
+    camera_loras  LTX-2 only: a directory of Lightricks' camera-control LoRAs (*-dolly-in.safetensors, ...):
+                shots whose storyreel move has one are moved by the model (needs peft)
     """
 
     dtype: str = "auto"
@@ -51,6 +53,7 @@ class DiffusersOptions:
     i2v_model: str | None = None
     device: str | None = None
     upsampler: str | None = None
+    camera_loras: str | None = None
 
     def __post_init__(self) -> None:
         for name, value, allowed in (("dtype", self.dtype, DTYPES), ("offload", self.offload, OFFLOADS), ("cache", self.cache, CACHES)):
@@ -108,6 +111,8 @@ class DiffusersOptions:
                "cache": self.cache if self.cache == "none" else f"{self.cache}:{self.cache_threshold}"}
         if self.upsampler:
             out["upsampler"] = self.upsampler
+        if self.camera_loras:
+            out["camera_loras"] = self.camera_loras
         return out
 
 
