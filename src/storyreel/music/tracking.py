@@ -19,6 +19,8 @@ from .barpointer import METERS, decode
 
 POOL = 2  # activation frames per Viterbi frame
 DOWNBEAT_SCALE = 1.5  # log-likelihood per bar at which the downbeat confidence is 1 - 1/e
+REFINE = 4  # full-rate frames searched on either side of a coarse beat for the activation peak (46 ms)
+TAIL_SHARE = 0.15  # trailing beats weaker than this share of the median beat are a ring-out, not beats
 SILENCE_DB = -50.0  # beats where the song is this far below its loudest second are dropped (digital silence)
 
 
@@ -38,15 +40,30 @@ def track(act: np.ndarray, fps: float, rms: np.ndarray, beats_per_bar: int | Non
     runs = {m: decode(coarse, fps / POOL, m) for m in meters}
     best = max(runs.values(), key=lambda d: d.score)
     fine, pos = _lead_in(_refined(best.beats * POOL, act[0]), best.beat_in_bar, best.meter, fps)
-    keep = _audible(fine, rms, fps)
+    keep = _audible(fine, rms, fps) & _before_ring_out(fine, act[0])
     frames, pos = fine[keep], pos[keep]
     conf = {
         "tempo": tempo_confidence(act[0], frames),
         "meter": 1.0 if beats_per_bar else meter_confidence(runs, best, len(frames)),
         "downbeat": downbeat_confidence(act, frames, pos, best.meter),
     }
-    return Tracked(frames, _subframe(frames, act[0]), pos == 0, best.meter,
+    return Tracked(frames, _steadied(_subframe(frames, act[0]), fps), pos == 0, best.meter,
                    {k: round(float(v), 3) for k, v in conf.items()})
+
+
+def _steadied(positions: np.ndarray, fps: float, half: int = 4, max_dev_s: float = 0.08) -> np.ndarray:
+    """Each beat moved onto the straight line through its 2 * half + 1 neighbours where they keep a steady
+    tempo (no beat more than `max_dev_s` off that line): a fading or sparse stretch, where single beats
+    wobble by tens of ms, then lies on one grid; a real tempo change or a fermata is left alone."""
+    out = positions.astype(np.float64).copy()
+    idx = np.arange(len(positions), dtype=np.float64)
+    for i in range(half, len(positions) - half):
+        sl = slice(i - half, i + half + 1)
+        slope, icept = np.polyfit(idx[sl], positions[sl], 1)
+        fit = slope * idx[sl] + icept
+        if np.max(np.abs(positions[sl] - fit)) <= max_dev_s * fps:
+            out[i] = slope * i + icept
+    return out
 
 
 def _subframe(frames: np.ndarray, pb: np.ndarray) -> np.ndarray:
@@ -59,7 +76,7 @@ def _subframe(frames: np.ndarray, pb: np.ndarray) -> np.ndarray:
     return frames + np.clip(delta, -0.5, 0.5)
 
 
-def _local_gain(act: np.ndarray, fps: float, seconds: float = 6.0, floor: float = 0.15) -> np.ndarray:
+def _local_gain(act: np.ndarray, fps: float, seconds: float = 6.0, floor: float = 0.05) -> np.ndarray:
     """Activations scaled by their running maximum (over `seconds`), so that a quiet intro or a fade-out,
     where the network is less sure, keeps clear peaks instead of letting the tempo wander."""
     from scipy.ndimage import maximum_filter1d  # deferred: see the module docstring
@@ -76,8 +93,8 @@ def _pooled(act: np.ndarray, k: int) -> np.ndarray:
 
 
 def _refined(frames: np.ndarray, pb: np.ndarray) -> np.ndarray:
-    """Each coarse beat moved to the strongest beat activation among the POOL + 2 full-rate frames around it."""
-    offsets = np.arange(-1, POOL + 1)
+    """Each coarse beat moved to the strongest beat activation within REFINE full-rate frames of it."""
+    offsets = np.arange(-REFINE, POOL + REFINE)
     idx = np.clip(frames[:, None] + offsets[None, :], 0, len(pb) - 1)  # (N, POOL + 2)
     return idx[np.arange(len(frames)), np.argmax(pb[idx], axis=1)]
 
@@ -98,6 +115,21 @@ def _lead_in(frames: np.ndarray, pos: np.ndarray, meter: int, fps: float) -> tup
     n = len(extra)
     before = (pos[0] - np.arange(n, 0, -1)) % meter
     return np.concatenate([extra[::-1], frames]).astype(frames.dtype), np.concatenate([before, pos])
+
+
+def _before_ring_out(frames: np.ndarray, pb: np.ndarray, share: float = TAIL_SHARE) -> np.ndarray:
+    """Mask dropping the trailing beats where the network hears none (the Viterbi keeps counting through a
+    ring-out or reverb tail after the music has stopped)."""
+    keep = np.ones(len(frames), dtype=bool)
+    if len(frames) < 8:
+        return keep
+    strength = _at(pb, frames)
+    weak = strength < share * np.median(strength)
+    i = len(frames)
+    while i > 0 and weak[i - 1]:
+        i -= 1
+    keep[i:] = False
+    return keep
 
 
 def _audible(frames: np.ndarray, rms: np.ndarray, fps: float) -> np.ndarray:
