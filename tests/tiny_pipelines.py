@@ -335,7 +335,7 @@ def build_one(tmp_path_factory, name: str) -> Path:
     """One tiny pipeline (a builder of this module, by name), saved once for the test module that asks."""
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    builders = {"wan-vace": wan_vace, "skyreels-df": skyreels_df, "ltx2": ltx2, "ltx2-upsampler": ltx2_upsampler,
+    builders = {"ltx": ltx, "wan-vace": wan_vace, "skyreels-df": skyreels_df, "ltx2": ltx2, "ltx2-upsampler": ltx2_upsampler,
                 "hunyuan15-t2v": hunyuan15, "hunyuan15-i2v": lambda: hunyuan15(i2v=True)}
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("HF_HUB_OFFLINE", "1")

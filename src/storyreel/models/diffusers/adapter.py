@@ -201,7 +201,7 @@ class DiffusersModel(VideoModelBase):
         if req.frames < 1 or fmt.valid_frames(req.frames) != req.frames:
             raise StoryreelError(f"{name} needs {a}k+{b} frames, got {req.frames} "
                                  f"(next valid: {fmt.valid_frames(max(req.frames, 1))})")
-        if self.spec.max_frames and req.frames > self.spec.max_frames:
+        if self.spec.max_frames and req.frames > self.spec.max_frames and "long" not in self.capabilities:
             can = "available" if "extend" in self.capabilities else "not available for this model"
             raise StoryreelError(f"{name} makes at most {self.spec.max_frames} frames per generation, got "
                                  f"{req.frames}; longer shots need extension ({can})")
@@ -249,7 +249,9 @@ class DiffusersModel(VideoModelBase):
         def on_step(p, i, t, kw):
             if progress is not None:  # restyling runs only the last `strength` of the steps
                 progress(i + 1, getattr(p, "num_timesteps", None) or steps)
-            return kw
+            # nothing to change: returning the tensors would hand LTXI2VLongMultiPromptPipeline its whole-video
+            # latents in place of the window's (every pipeline keeps its own when the dict is empty)
+            return {}
 
         kwargs = dict(prompt=req.prompt, negative_prompt=negative or None, height=req.height, width=req.width,
                       num_inference_steps=steps, guidance_scale=guidance, output_type="np",

@@ -18,8 +18,18 @@ class LTXModel(DiffusersModel):
 
     family = "ltx"
     pipeline_classes = {"t2v": "LTXPipeline", "i2v": "LTXImageToVideoPipeline", "v2v": "LTXConditionPipeline",
-                        "condition": "LTXConditionPipeline"}
+                        "condition": "LTXConditionPipeline", "long": "LTXI2VLongMultiPromptPipeline"}
     i2v_in_main_weights = True
+
+    @property
+    def temporal_tile(self) -> int:
+        """Frames per window of the long multi-prompt pipeline (0: no long shots)."""
+        tile = self.options.temporal_tile if self.options.temporal_tile is not None else self.spec.temporal_tile
+        return int(tile or 0)
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        return super().capabilities | ({"long"} if self.temporal_tile else set())
 
     @classmethod
     def declared(cls, has_i2v: bool, expand_timesteps: bool) -> frozenset[str]:
@@ -32,6 +42,8 @@ class LTXModel(DiffusersModel):
         return args
 
     def call_args(self, req: GenerationRequest, mode: str) -> tuple[dict, str, int]:
+        if req.frames > self.native.frames and self.temporal_tile and mode in {"t2v", "i2v"}:
+            return self._long_args(req)
         if mode == "t2v":
             return {"num_frames": req.frames}, "t2v", 0
         if mode == "v2v":
@@ -54,6 +66,24 @@ class LTXModel(DiffusersModel):
             # a keyframe lands on the last frame (its index, frames - 1, is a multiple of 8 on the 8k+1 rule)
             conditions.append(LTXVideoCondition(image=to_pil(req.last_frames[-1:])[0], frame_index=req.frames - 1))
         return {"conditions": conditions, "num_frames": req.frames}, "condition", used
+
+    def _long_args(self, req: GenerationRequest) -> tuple[dict, str, int]:
+        """One call over overlapping windows (LTXI2VLongMultiPromptPipeline). A prompt written as parts
+        separated by " | " gives one part per stretch of windows, in order over the shot."""
+        tile = self.temporal_tile
+        overlap = max(8, round(tile * 0.3 / 8) * 8)  # the authors' 24 of 80
+        stride = tile - overlap
+        windows = max(1, -(-(req.frames - overlap) // stride))
+        parts = [p.strip() for p in req.prompt.split(" | ") if p.strip()] or [req.prompt]
+        segments = [{"start_window": i * windows // len(parts), "end_window": max(i * windows // len(parts),
+                                                                                (i + 1) * windows // len(parts) - 1),
+                     "text": text} for i, text in enumerate(parts)]
+        args = {"num_frames": req.frames, "temporal_tile_size": tile, "temporal_overlap": overlap,
+                "prompt_segments": segments}
+        used = 0
+        if req.first_frames is not None:
+            args["cond_image"], used = to_pil(req.first_frames[-1:])[0], 1
+        return args, "long", used
 
     def _restyle_args(self, req: GenerationRequest) -> dict:
         import torch  # deferred: heavy import

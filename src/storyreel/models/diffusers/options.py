@@ -37,6 +37,9 @@ class DiffusersOptions:
     device      cuda | mps | cpu (default: cuda if available, else cpu)
     upsampler   LTX-2 only: a directory holding an LTX2LatentUpsamplerModel (itself or in `latent_upsampler/`):
                 the two-stage path (half size, latents upsampled 2x, refined at full size)
+    temporal_tile  LTX-Video only: frames per window of LTXI2VLongMultiPromptPipeline; a shot longer than one
+                generation is then ONE call over overlapping windows, one prompt per window (the model
+                declares "long"). LTX-Video 0.9.8 distilled: 80 by default; 0 turns it off
     camera_loras  LTX-2 only: a directory of Lightricks' camera-control LoRAs (*-dolly-in.safetensors, ...):
                 shots whose storyreel move has one are moved by the model (needs peft)
     """
@@ -54,6 +57,7 @@ class DiffusersOptions:
     device: str | None = None
     upsampler: str | None = None
     camera_loras: str | None = None
+    temporal_tile: int | None = None
 
     def __post_init__(self) -> None:
         for name, value, allowed in (("dtype", self.dtype, DTYPES), ("offload", self.offload, OFFLOADS), ("cache", self.cache, CACHES)):
@@ -87,7 +91,8 @@ class DiffusersOptions:
             kw["size"] = tuple(int(x) for x in kw["size"])
         if isinstance(kw.get("vae_tiling"), str):
             kw["vae_tiling"] = kw["vae_tiling"].strip().lower() in {"1", "true", "yes", "on"}
-        for key, typ in (("steps", int), ("frames", int), ("guidance", float), ("cache_threshold", float)):
+        for key, typ in (("steps", int), ("frames", int), ("guidance", float), ("cache_threshold", float),
+                         ("temporal_tile", int)):
             if key in kw:
                 kw[key] = _number(kw[key], key, typ)
         for key in ("dtype", "offload", "cache"):

@@ -42,6 +42,7 @@ class ModelSpec:
     gpu_dtype: str = "bf16"
     fixed_size: bool = False  # trained at one size only: size_for always answers the native size
     authors: str = ""  # VRAM / speed as the model authors state them (README, bench)
+    temporal_tile: int | None = None  # LTX-Video: window of its long multi-prompt pipeline (None: no long shots)
 
 
 WAN_NEGATIVE = (
@@ -80,7 +81,7 @@ MODELS: dict[str, ModelSpec] = {
                   authors="faster than real time: 5 s of 24 fps 768x512 video in about 2 s on an H100 (paper)"),
         ModelSpec("ltx-video-0.9.8-distilled", "ltx", "Lightricks/LTX-Video-0.9.8-13B-distilled",
                   "Lightricks/LTX-Video-0.9.8-13B-distilled", fps=24, frames=121, height=512, width=768,
-                  size_multiple=32, frame_rule=(8, 1), max_frames=257, steps=8, guidance=1.0,
+                  size_multiple=32, frame_rule=(8, 1), max_frames=257, steps=8, guidance=1.0, temporal_tile=80,
                   authors="13B distilled: 8 steps without CFG; long shots by temporal tiling (LTX-Video README)"),
         ModelSpec("ltx2", "ltx2", "Lightricks/LTX-2", "Lightricks/LTX-2", fps=24, frames=121, height=512, width=768,
                   size_multiple=32, frame_rule=(8, 1), max_frames=481, steps=30, guidance=3.0,
