@@ -133,3 +133,22 @@ def test_sizes_and_durations_off_the_documented_ones_are_refused():
         m.check_request(GenerationRequest("x", height=H, width=W, frames=260))
     assert m.size_for(320, 180) == (720, 1280) and m.size_for(180, 320) == (1280, 720)
     assert MODELS["runway-veo3.1"].capabilities >= {"connect", "i2v"}
+
+
+@pytest.mark.parametrize("limit", [1, 2])
+def test_max_concurrent_bounds_the_jobs_in_flight_per_provider(api, limit):
+    import threading
+
+    api.script = ["RUNNING", "RUNNING", "SUCCEEDED"]
+    m = open_model("runway-gen4.5", HostedOptions(base_url=api.url, poll_interval=0.05, backoff=0.25,
+                                                  max_concurrent=limit))
+    reqs = [GenerationRequest(f"shot {i}", height=H, width=W, frames=25) for i in range(2)]
+    threads = [threading.Thread(target=m.generate, args=(r,)) for r in reqs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    order = [c.path for c in api.calls if c.method == "POST" and "to_video" in c.path or c.path.startswith("/files")]
+    first_download = next(i for i, p in enumerate(order) if p.startswith("/files"))
+    submits_before = sum(1 for p in order[:first_download] if "to_video" in p)
+    assert submits_before == limit and api.submissions() == 2 and m.parallel_jobs == limit
