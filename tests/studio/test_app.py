@@ -142,3 +142,11 @@ def test_corrections_of_tempo_downbeat_and_sections_change_the_song_and_plan(cli
     assert len(client.get("/api/song").json()["sections"]) == 2
     bad = client.post("/api/correct", json={"version": r.json()["version"], "key": "tempo", "value": 5000})
     assert bad.status_code == 422 and "board.yaml" in bad.json()["error"]["message"]
+
+
+def test_the_studios_own_writes_are_not_taken_for_outside_edits(client):
+    v = client.get("/api/plan").json()["version"]
+    for word in ("grows", "shrinks", "stays still", "moves left", "moves up"):
+        v = _edit(client, v, ["shots", 0, "prompt"], "{she} " + word).json()["version"]
+    time.sleep(0.7)  # two turns of the watch
+    assert not [e for e in client.get("/api/events/poll").json() if e["type"] == "storyboard"]

@@ -66,14 +66,16 @@ class Project:
             return snap
 
     def refresh(self) -> bool:
-        """Reload if the file changed on disk (a text editor); whether it did."""
-        try:
-            changed = self.doc.version != self.snapshot.version
-        except OSError:
-            return False
-        if changed:
-            self.load()
-        return changed
+        """Reload if the file changed on disk (a text editor); whether it did. Under the edit lock, so the
+        studio's own write is never taken for someone else's."""
+        with self._lock:
+            try:
+                changed = self.doc.version != self.snapshot.version
+            except OSError:
+                return False
+            if changed:
+                self.load()
+            return changed
 
     def music_for(self, job: Job) -> MusicMap:
         """The song's analysis with the storyboard's corrections, kept in memory by file identity and

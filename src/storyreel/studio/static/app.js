@@ -236,12 +236,19 @@ function fillSelect(sel, words) {
   }
 }
 
-function drawEditor() {
+function drawEditor(keepInputs = false) {
   const s = S.plan && S.selected != null ? S.plan.shots[S.selected] : null
   $('#shot-fields').hidden = !s
   $('#editor-hint').hidden = !!s
   if (!s) { $('#shot-number').textContent = '-'; return }
   $('#shot-number').textContent = `${s.index + 1} of ${S.plan.shots.length}`
+  if (!keepInputs) fillInputs(s)
+  $('#shot-facts').textContent = `${fmt(s.start)}–${fmt(s.end)} · ${s.bars} bars from bar ${s.start_bar} · section ${s.section} · seed ${s.seed}` +
+    (s.notes.length ? ' · ' + s.notes.join('; ') : '')
+  drawTakes(s)
+}
+
+function fillInputs(s) {
   const spec = s.spec || {}
   const f = (name) => document.querySelector(`[data-field="${name}"]`)
   fillSelect(f('camera'), S.plan.vocabulary.camera)
@@ -256,9 +263,6 @@ function drawEditor() {
   f('seed').value = spec.seed != null ? spec.seed : ''
   f('seed').placeholder = `derived: ${s.seed}`
   document.querySelectorAll('#shot-fields .err').forEach((e) => { e.textContent = '' })
-  $('#shot-facts').textContent = `${fmt(s.start)}–${fmt(s.end)} · ${s.bars} bars from bar ${s.start_bar} · section ${s.section} · seed ${s.seed}` +
-    (s.notes.length ? ' · ' + s.notes.join('; ') : '')
-  drawTakes(s)
 }
 
 function drawTakes(s) {
@@ -378,8 +382,7 @@ function setPlan(plan) {
   if (S.song) drawLane()
   if (S.selected != null && S.selected >= plan.shots.length) S.selected = null
   const active = document.activeElement
-  if (!active || !active.closest || !active.closest('#shot-fields')) drawEditor()
-  else if (S.selected != null) drawTakes(plan.shots[S.selected])
+  drawEditor(!!(active && active.closest && active.closest('#shot-fields'))) // keep what is being typed
   drawBoard()
   drawCorrections()
   drawOutputs(plan.jobs || {})
@@ -461,6 +464,8 @@ function listen() {
       }
     } else if (ev.type === 'storyboard') {
       banner('the storyboard file changed on disk: the page now shows it', 'info')
+      clearTimeout(S.infoTimer)
+      S.infoTimer = setTimeout(() => { if ($('#banner').classList.contains('info')) banner(null) }, 6000)
       await refreshPlan()
       await refreshSong()
     }
