@@ -18,6 +18,7 @@ runner = CliRunner()
 BOARD = """\
 title: Hosted reel
 song: song.wav
+tempo: 120                      # the test song clicks every half second: pinned, so shot lengths do not move
 model: runway-gen4.5
 model_options: {{base_url: "{url}", poll_interval: 0, backoff: 0}}
 output: {{size: 320x180, fps: 24}}

@@ -110,6 +110,7 @@ def test_render_with_model_ltx2_on_the_tiny_pipeline(ltx2, tmp_path):
     (tmp_path / "board.yaml").write_text(f"""\
 title: LTX-2 reel
 song: song.wav
+tempo: 120
 model: {ltx2}
 model_options: {{size: 64x32, frames: 9, steps: 2}}
 output: {{size: 128x64, fps: 24}}
