@@ -55,3 +55,17 @@ def test_eval_cli_prints_json_with_model_and_ceiling():
     assert "binding" in data["two_object"]
     assert data["speed"]["seconds_per_clip"] > 0
     assert data["temporal"]["flicker_renderer"] >= 0
+
+
+def test_new_words_never_appear_in_training_captions():
+    from storyreel.eval import evaluate as ev
+
+    new = [w for table in (ev.EVAL_COLOUR_WORDS, ev.EVAL_SHAPE_WORDS, ev.EVAL_MOTION_WORDS, ev.EVAL_SETTING_WORDS)
+           for words in table.values() for w in words]
+    rng = np.random.default_rng(0)
+    captions = [world.caption(world.random_scene(rng, heldout=None), rng) for _ in range(3000)]
+    for w in new:
+        assert not any(w in c for c in captions), w
+    held = ev.heldout_set(8, 4)
+    assert all(any(w in text for w in new) for _, text in held)
+    assert ev.heldout_set(8, 4, words="training") != held

@@ -30,7 +30,8 @@ def eval_table(res) -> Table:
     t.add_row("warping error (0-255)", f"{tm['warp_error_model']:.2f}", f"{tm['warp_error_renderer']:.2f}")
     t.add_row("seconds per clip", f"{res.speed['seconds_per_clip']:.2f}", "")
     t.add_row("video s / wall s", f"{res.speed['video_seconds_per_wall_second']:.2f}", "")
-    t.caption = f"{res.n_one} one-object and {res.n_two} two-object captions"
+    kind = "words never in training" if res.words == "new" else "training synonyms"
+    t.caption = f"{res.n_one} one-object and {res.n_two} two-object captions ({kind}, new templates)"
     return t
 
 
@@ -41,6 +42,7 @@ def eval_cmd(
     n_one: int = typer.Option(48, help="One-object held-out captions."),
     n_two: int = typer.Option(24, help="Two-object held-out captions."),
     steps: Optional[int] = typer.Option(None, help="Sampler steps."),
+    words: str = typer.Option("new", help="Caption words: 'new' (never in training) or 'training' (its synonyms)."),
 ) -> None:
     """Prompt adherence (per attribute, binding), temporal quality and speed on held-out captions."""
     from ..eval.evaluate import evaluate  # deferred: see cli.app
@@ -48,9 +50,11 @@ def eval_cmd(
     from ..progress import report
     from .progress import Bars
 
+    if words not in ("new", "training"):
+        raise typer.BadParameter(f"--words must be 'new' or 'training', not {words!r}")
     backend = get_model(model)
     with Bars() as bars:
-        res = evaluate(backend, n_one=n_one, n_two=n_two, steps=steps,
+        res = evaluate(backend, n_one=n_one, n_two=n_two, steps=steps, words=words,
                        progress=lambda i, n: report(bars, "evaluation", "evaluating", i, n))
     if as_json:
         out.print_json(json.dumps(res.to_dict()))

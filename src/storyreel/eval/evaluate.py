@@ -25,23 +25,57 @@ EVAL_TEMPLATES = (
     "{setting} there is {subject}; it {verb}",
 )
 
+# Words reserved for evaluation: never in the world's training captions (tests/eval checks that), so the
+# held-out set measures what the model understands of new words through its text encoder, not what it memorised.
+EVAL_COLOUR_WORDS: dict[str, tuple[str, ...]] = {
+    "red": ("ruby", "cherry-red"), "orange": ("apricot", "pumpkin-orange"), "yellow": ("canary", "sunflower-yellow"),
+    "green": ("jade", "leaf-green"), "blue": ("sapphire", "ultramarine"), "purple": ("plum", "amethyst"),
+    "pink": ("blush", "flamingo-pink"), "white": ("pearl", "chalk-white"),
+}
+EVAL_SHAPE_WORDS: dict[str, tuple[str, ...]] = {
+    "circle": ("orb", "round disk"), "square": ("cube", "four-sided tile"), "triangle": ("triangular shape", "three-cornered shape"),
+    "star": ("starburst", "star shape"), "heart": ("valentine heart", "heart shape"),
+}
+EVAL_MOTION_WORDS: dict[str, tuple[str, ...]] = {
+    "left": ("heads left", "goes to the left"), "right": ("heads right", "goes to the right"),
+    "up": ("ascends", "goes upward"), "down": ("drops", "goes downward"),
+    "grows": ("becomes larger", "gets larger and larger"), "shrinks": ("becomes smaller", "gets tinier"),
+    "still": ("remains stationary", "does not move"),
+}
+EVAL_SETTING_WORDS: dict[str, tuple[str, ...]] = {
+    "day sky": ("beneath a bright daytime sky", "in the sky at noon"),
+    "sunset": ("as the sun goes down", "in the twilight of sundown"),
+    "night sky": ("in the dark of night", "beneath the midnight sky"),
+    "meadow": ("above a grassy pasture", "over a field of grass"),
+}
 
-def eval_caption(scene: world.Scene, rng: np.random.Generator) -> str:
-    """Captions in phrasings reserved for evaluation (never produced by world.caption)."""
-    setting = str(rng.choice(world.SETTING_WORDS[scene.setting]))
+
+def _tables(words: str) -> tuple[dict, dict, dict, dict]:
+    if words == "new":
+        return EVAL_COLOUR_WORDS, EVAL_SHAPE_WORDS, EVAL_MOTION_WORDS, EVAL_SETTING_WORDS
+    if words == "training":
+        return world.COLOUR_WORDS, world.SHAPE_WORDS, world.MOTION_WORDS, world.SETTING_WORDS
+    raise ValueError(f"words must be 'new' or 'training', not {words!r}")
+
+
+def eval_caption(scene: world.Scene, rng: np.random.Generator, words: str = "new") -> str:
+    """A caption in phrasings reserved for evaluation: its templates never come from world.caption, and with
+    words="new" (the default) neither do its words; words="training" uses the training synonyms."""
+    colours, shapes, motions, settings = _tables(words)
+    pick = lambda table, key: str(rng.choice(table[key]))  # noqa: E731
+    setting = pick(settings, scene.setting)
     if len(scene.things) == 1:
         t = scene.things[0]
-        subject = f"a {rng.choice(world.COLOUR_WORDS[t.colour])} {rng.choice(world.SHAPE_WORDS[t.shape])}"
-        verb = str(rng.choice(world.MOTION_WORDS[t.motion]))
-        return str(rng.choice(EVAL_TEMPLATES)).format(subject=subject, verb=verb, setting=setting)
+        words_ = f"{pick(colours, t.colour)} {pick(shapes, t.shape)}"
+        subject = f"{world.article(words_)} {words_}"
+        return str(rng.choice(EVAL_TEMPLATES)).format(subject=subject, verb=pick(motions, t.motion), setting=setting)
     a, b = scene.things
-    pa = f"a {world.COLOUR_WORDS[a.colour][0]} {world.SHAPE_WORDS[a.shape][0]}"
-    pb = f"a {world.COLOUR_WORDS[b.colour][0]} {world.SHAPE_WORDS[b.shape][0]}"
-    va, vb = world.MOTION_WORDS[a.motion][0], world.MOTION_WORDS[b.motion][0]
-    return f"{setting} we see {pa} that {va}, and {pb} that {vb}"
+    pa, pb = (f"{pick(colours, x.colour)} {pick(shapes, x.shape)}" for x in (a, b))
+    va, vb = pick(motions, a.motion), pick(motions, b.motion)
+    return f"{setting} we see {world.article(pa)} {pa} that {va}, and {world.article(pb)} {pb} that {vb}"
 
 
-def heldout_set(n_one: int = 48, n_two: int = 24, seed: int = 2024) -> list[tuple[world.Scene, str]]:
+def heldout_set(n_one: int = 48, n_two: int = 24, seed: int = 2024, words: str = "new") -> list[tuple[world.Scene, str]]:
     """A fixed list of (scene, caption): one-object and two-object, static camera, held-out combinations."""
     rng = np.random.default_rng(seed)
     items: list[tuple[world.Scene, str]] = []
@@ -51,7 +85,7 @@ def heldout_set(n_one: int = 48, n_two: int = 24, seed: int = 2024) -> list[tupl
         scene = world.Scene(scene.things, scene.setting, "static")
         if two and scene.things[0].colour == scene.things[1].colour:
             continue
-        items.append((scene, eval_caption(scene, rng)))
+        items.append((scene, eval_caption(scene, rng, words)))
     return items
 
 
@@ -141,6 +175,7 @@ class EvalResult:
     speed: dict = field(default_factory=dict)
     n_one: int = 0
     n_two: int = 0
+    words: str = "new"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -168,7 +203,8 @@ def _score(readings: list[Reading], scenes: list[world.Scene]) -> tuple[dict, di
     return mean(one), mean(two)
 
 
-def evaluate(model, *, n_one: int = 48, n_two: int = 24, steps: int | None = None, progress=None) -> EvalResult:
+def evaluate(model, *, n_one: int = 48, n_two: int = 24, steps: int | None = None, words: str = "new",
+             progress=None) -> EvalResult:
     """Generate the held-out set with `model`, render it with the world, and score both with the probe."""
     if not probe_mod.PROBE_PATH.exists():
         raise StoryreelError(
@@ -176,7 +212,7 @@ def evaluate(model, *, n_one: int = 48, n_two: int = 24, steps: int | None = Non
             "storyreel eval cannot score videos without it"
         )
     pr = probe_mod.load_probe()
-    items = heldout_set(n_one, n_two)
+    items = heldout_set(n_one, n_two, words=words)
     gen_readings, ref_readings, scenes = [], [], []
     flick_g, flick_r, warp_g, warp_r, gen_seconds = [], [], [], [], []
     h, w, frames = model.native.height, model.native.width, model.native.frames
@@ -196,7 +232,7 @@ def evaluate(model, *, n_one: int = 48, n_two: int = 24, steps: int | None = Non
         warp_r.append(warp_error(ref))
         if progress:
             progress(i + 1, len(items))
-    res = EvalResult(n_one=n_one, n_two=n_two)
+    res = EvalResult(n_one=n_one, n_two=n_two, words=words)
     res.one_object, res.two_object = _score(gen_readings, scenes)
     res.ceiling_one_object, res.ceiling_two_object = _score(ref_readings, scenes)
     res.temporal = {

@@ -7,6 +7,8 @@ vocabulary (world.scene), one renderer (world.draw).
 
 from .draw import Sample, camera_transform, object_state, random_layout, render, sample, screen_objects
 from .scene import (
+    BOLD,
+    CLASSIC,
     CAMERA_WORDS,
     CAMERAS,
     COLOUR_WORDS,
@@ -23,6 +25,7 @@ from .scene import (
     Layout,
     Scene,
     Thing,
+    WorldStyle,
     article,
     caption,
     is_heldout,
@@ -31,7 +34,7 @@ from .scene import (
 )
 
 __all__ = [
-    "CAMERA_WORDS", "CAMERAS", "COLOUR_WORDS", "COLOURS", "HELDOUT_TEMPLATES", "MOTION_WORDS", "MOTIONS",
+    "BOLD", "CLASSIC", "WorldStyle", "CAMERA_WORDS", "CAMERAS", "COLOUR_WORDS", "COLOURS", "HELDOUT_TEMPLATES", "MOTION_WORDS", "MOTIONS",
     "SETTING_WORDS", "SETTINGS", "SHAPE_WORDS", "SHAPES", "SIZES", "TOWARD_WORDS", "Layout", "Sample", "Scene",
     "Thing", "article", "camera_transform", "caption", "is_heldout", "object_state", "parse", "random_layout",
     "random_scene", "render", "sample", "screen_objects",

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .scene import COLOURS, SHAPES, Layout, Scene, Thing, caption, random_scene
+from .scene import CLASSIC, COLOURS, SHAPES, Layout, Scene, Thing, WorldStyle, caption, random_scene
 
 
-def random_layout(scene: Scene, rng: np.random.Generator, aspect: float) -> Layout:
+def random_layout(scene: Scene, rng: np.random.Generator, aspect: float, style: WorldStyle = CLASSIC) -> Layout:
     """Positions that keep each object's whole on-screen path inside the frame.
 
     World units: the frame's short side spans 1.0. Candidates are drawn and
@@ -25,17 +25,19 @@ def random_layout(scene: Scene, rng: np.random.Generator, aspect: float) -> Layo
     """
     w, h = (aspect, 1.0) if aspect >= 1 else (1.0, 1.0 / aspect)
     speed = float(rng.uniform(0.85, 1.15))
+    # the classic style draws no travel, so its layouts (and every picture made from them) stay as they were
+    travel = style.travel[0] if style.travel[0] == style.travel[1] else float(rng.uniform(*style.travel))
     centres, sizes = [], []
     n = len(scene.things)
     for i, thing in enumerate(scene.things):
-        size = float(rng.uniform(0.15, 0.22))
+        size = float(rng.uniform(*style.size))
         lo_x, hi_x = (0.0, w) if n == 1 else ((0.0, w / 2) if i == 0 else (w / 2, w))
         best, best_err = (w / 2, h / 2), float("inf")
         for _ in range(64):
             c = (float(rng.uniform(lo_x, hi_x)), float(rng.uniform(0.0, h)))
             err = 0.0
             for s in (0.0, 0.5, 1.0):
-                ox, oy, r = object_state(thing, c, size, s, speed)
+                ox, oy, r = object_state(thing, c, size, s, speed, travel)
                 zoom, px, py = camera_transform(scene.camera, s)
                 sx, sy = w / 2 + (ox - px - w / 2) * zoom, h / 2 + (oy - py - h / 2) * zoom
                 m = min(r * zoom, 0.3) + 0.03
@@ -46,7 +48,7 @@ def random_layout(scene: Scene, rng: np.random.Generator, aspect: float) -> Layo
                 break
         centres.append(best)
         sizes.append(size)
-    return Layout(tuple(centres), tuple(sizes), int(rng.integers(1 << 30)), speed)
+    return Layout(tuple(centres), tuple(sizes), int(rng.integers(1 << 30)), speed, travel)
 
 
 def _shape_polygon(shape: str) -> np.ndarray:
@@ -169,10 +171,11 @@ def camera_transform(camera: str, s: float) -> tuple[float, float, float]:
     return 1.0, 0.0, 0.0
 
 
-def object_state(thing: Thing, centre: tuple[float, float], size: float, s: float, speed: float = 1.0) -> tuple[float, float, float]:
+def object_state(thing: Thing, centre: tuple[float, float], size: float, s: float, speed: float = 1.0,
+                 travel: float = 0.42) -> tuple[float, float, float]:
     """World position and radius of an object at clip progress s."""
     x, y = centre
-    d = 0.42 * s * speed
+    d = travel * s * speed
     if thing.motion == "left":
         x -= d
     elif thing.motion == "right":
@@ -199,7 +202,7 @@ def screen_objects(scene: Scene, layout: Layout, height: int, width: int, frames
         zoom, px, py = camera_transform(scene.camera, s)
         objs = []
         for i, (thing, c, size) in enumerate(zip(scene.things, layout.centres, layout.sizes)):
-            ox, oy, r = object_state(thing, c, size, s, layout.speed)
+            ox, oy, r = object_state(thing, c, size, s, layout.speed, layout.travel)
             objs.append((i, w / 2 + (ox - px - w / 2) * zoom, h / 2 + (oy - py - h / 2) * zoom, r * zoom))
         out.append(sorted(objs, key=lambda o: o[1]))
     return out
@@ -233,7 +236,7 @@ def render(scene: Scene, layout: Layout, height: int, width: int, frames: int, m
                 static_bg = img.copy()
         px_world = scale / zoom
         for k, (thing, centre, size) in enumerate(zip(scene.things, layout.centres, layout.sizes)):
-            ox, oy, r = object_state(thing, centre, size, s, layout.speed)
+            ox, oy, r = object_state(thing, centre, size, s, layout.speed, layout.travel)
             # only the pixels near the object: its bounding box in screen space
             sx, sy = cx + (ox - pan_x - cx) * zoom, cy + (oy - pan_y - cy) * zoom
             rad = 1.25 * r * zoom / scale + 2
@@ -264,10 +267,11 @@ class Sample:
     masks: np.ndarray | None = field(default=None, repr=False)  # (T, H, W) object index, -1 background
 
 
-def sample(seed: int, height: int = 48, width: int = 80, frames: int = 16, *, heldout: bool | None = False, masks: bool = False) -> Sample:
+def sample(seed: int, height: int = 48, width: int = 80, frames: int = 16, *, heldout: bool | None = False,
+           masks: bool = False, style: WorldStyle = CLASSIC) -> Sample:
     """A deterministic random captioned video (with its object masks if asked)."""
     rng = np.random.default_rng(seed)
-    scene = random_scene(rng, heldout=heldout)
-    layout = random_layout(scene, rng, width / height)
+    scene = random_scene(rng, heldout=heldout, style=style)
+    layout = random_layout(scene, rng, width / height, style)
     m = np.full((frames, height, width), -1, np.int8) if masks else None
     return Sample(scene, caption(scene, rng), render(scene, layout, height, width, frames, masks=m), m)

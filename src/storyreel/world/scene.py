@@ -115,6 +115,29 @@ class Layout:
     sizes: tuple[float, ...]
     texture_seed: int
     speed: float = 1.0
+    travel: float = 0.42  # how far a moving object goes over the clip, in short-side units
+
+
+@dataclass(frozen=True)
+class WorldStyle:
+    """The ranges random scenes and layouts are drawn from; every style draws the same vocabulary.
+
+    CLASSIC is the world the probe, the animatic and the v1 model know. BOLD is
+    the built-in model v2's training world: objects a third bigger (each covers
+    more latent cells, so its outline is what the loss sees), motion that
+    travels further (a motion is then several latent cells, not a fraction of
+    one), and camera moves in a quarter of the clips rather than half, so an
+    object's own motion is not confounded with the camera's.
+    """
+
+    size: tuple[float, float] = (0.15, 0.22)  # object radius, short-side units
+    travel: tuple[float, float] = (0.42, 0.42)
+    moving_camera: float = 0.5  # share of clips with a camera move
+    two_prob: float = 0.35  # share of two-object scenes
+
+
+CLASSIC = WorldStyle()
+BOLD = WorldStyle(size=(0.2, 0.27), travel=(0.5, 0.6), moving_camera=0.25, two_prob=0.3)
 
 
 def _pick(rng: np.random.Generator, options: tuple[str, ...]) -> str:
@@ -185,11 +208,13 @@ def is_heldout(thing: Thing, setting: str) -> bool:
     return hashlib.sha256(key).digest()[0] < 26
 
 
-def random_scene(rng: np.random.Generator, *, two_prob: float = 0.35, heldout: bool | None = False) -> Scene:
+def random_scene(rng: np.random.Generator, *, two_prob: float | None = None, heldout: bool | None = False,
+                 style: WorldStyle = CLASSIC) -> Scene:
     """A random scene. heldout=False excludes held-out combinations, True keeps only them, None allows all."""
+    two_prob = style.two_prob if two_prob is None else two_prob
     while True:
         setting = _pick(rng, SETTINGS)
-        camera = "static" if rng.random() < 0.5 else _pick(rng, CAMERAS[1:])
+        camera = "static" if rng.random() < 1.0 - style.moving_camera else _pick(rng, CAMERAS[1:])
         n = 2 if rng.random() < two_prob else 1
         things = []
         for _ in range(n):

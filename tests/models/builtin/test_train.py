@@ -47,7 +47,7 @@ def test_training_checkpoints_and_resumes(tmp_path, monkeypatch):
     assert state["step"] == 3
     # a longer schedule warmed up again from where it resumed, instead of jumping up the cosine
     assert state["schedule"] == (3, 2) and any("warms up again from step 2" in line for line in lines)
-    assert train._lr(cfg3, 2) < 0.05 * train._lr(train.TrainConfig(steps=3, warmup=0), 2)
+    assert train.learning_rate(cfg3, 2) < 0.05 * train.learning_rate(train.TrainConfig(steps=3, warmup=0), 2)
     # the same schedule resumed: no new warm-up
     lines.clear()
     train.train_dit(cfg3, tmp_path, tiny, log=lines.append)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .dit import VideoDiT
+from torch import nn
 
 
 @dataclass
@@ -55,7 +55,7 @@ def random_cond_mask(b: int, t: int, generator: torch.Generator | None = None) -
 
 
 def flow_loss(
-    model: VideoDiT,
+    model: nn.Module,
     x0: torch.Tensor,  # (B, C, T, h, w) clean normalised latents
     text: torch.Tensor,
     text_mask: torch.Tensor,
@@ -63,6 +63,7 @@ def flow_loss(
     cond_mask: torch.Tensor,  # (B, T)
     drop_text: torch.Tensor,  # (B,) bool: caption dropped, for classifier-free guidance
     weight: torch.Tensor | None = None,  # (B, T, h, w) per latent cell, e.g. objects weighing more
+    progress: torch.Tensor | None = None,  # (B, T) each frame's place in its clip, for snippets (U-Net only)
 ) -> torch.Tensor:
     """Mean squared velocity error over the frames that are not given (weighted per cell if asked)."""
     b = x0.shape[0]
@@ -81,7 +82,8 @@ def flow_loss(
         text = torch.where(d, nt, text)
         text_mask = torch.where(drop_text.view(b, 1), nm, text_mask)
         pooled = torch.where(drop_text.view(b, 1), npool, pooled)
-    v = model(xt, t, x0, cond_mask, text, text_mask, pooled)
+    extra = {} if progress is None else {"progress": progress}
+    v = model(xt, t, x0, cond_mask, text, text_mask, pooled, **extra)
     keep = (1 - m) if weight is None else (1 - m) * weight[:, None]  # (B, 1, T, h, w)
     err = (v.float() - (noise - x0)) ** 2 * keep
     denom = keep.expand_as(err).sum().clamp(min=1.0)
@@ -90,7 +92,7 @@ def flow_loss(
 
 @torch.no_grad()
 def sample(
-    model: VideoDiT,
+    model: nn.Module,
     noise: torch.Tensor,  # (B, C, T, h, w)
     text: torch.Tensor,
     text_mask: torch.Tensor,

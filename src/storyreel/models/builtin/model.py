@@ -21,7 +21,7 @@ from ..base import Clip, GenerationRequest, VideoModelBase
 from . import text as text_mod
 from .flow import Conditioning, sample
 from .spec import BUILTIN_CAPABILITIES, NATIVE, NATIVE_SIZES
-from .weights import WEIGHTS_DIR, WeightsMissing, load_autoencoder, load_dit, weights_identity
+from .weights import WEIGHTS_DIR, WeightsMissing, load_autoencoder, load_denoiser, weights_identity
 
 
 def native_size_for(width: int, height: int) -> tuple[int, int]:
@@ -47,7 +47,7 @@ class BuiltinModel(VideoModelBase):
     @cached_property
     def _components(self):
         try:
-            return load_autoencoder(self.weights_dir), load_dit(self.weights_dir)
+            return load_autoencoder(self.weights_dir), load_denoiser(self.weights_dir)
         except WeightsMissing as e:
             raise StoryreelError(str(e)) from None
 

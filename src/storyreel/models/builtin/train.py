@@ -64,17 +64,17 @@ class TrainConfig:
     bf16: bool = True
 
 
-def _log(run_dir: Path, record: dict) -> None:
+def log_record(run_dir: Path, record: dict) -> None:
     with open(run_dir / "log.jsonl", "a") as f:
         f.write(json.dumps(record) + "\n")
 
 
-def _save_checkpoint(path: Path, payload: dict) -> None:
+def save_checkpoint(path: Path, payload: dict) -> None:
     with atomic_path(path, durable=True) as tmp:
         torch.save(payload, tmp)
 
 
-def _stop_on_signal() -> list[int]:
+def stop_on_signal() -> list[int]:
     """A list that becomes non-empty on SIGTERM/SIGINT, so the loop ends at a step boundary and checkpoints."""
     flag: list[int] = []
 
@@ -86,7 +86,7 @@ def _stop_on_signal() -> list[int]:
     return flag
 
 
-def _lr(cfg: TrainConfig, step: int) -> float:
+def learning_rate(cfg: TrainConfig, step: int) -> float:
     """Linear warm-up (from warmup_start, where a fresh optimiser begins), then cosine to 10%."""
     cosine = 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, max(0, step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))))
     since = step - cfg.warmup_start
@@ -95,10 +95,12 @@ def _lr(cfg: TrainConfig, step: int) -> float:
     return cfg.lr * cosine
 
 
-def _video_batch(rng: np.random.Generator, n: int, aspect: str, heldout: bool | None = False, masks: bool = False):
+def video_batch(rng: np.random.Generator, n: int, aspect: str, heldout: bool | None = False, masks: bool = False,
+                style: world.WorldStyle = world.CLASSIC):
     """(video (n, T, H, W, 3) uint8, captions) and, with masks, also (n, T, H, W) bool object masks."""
     h, w = ASPECTS[aspect]
-    samples = [world.sample(int(rng.integers(1 << 62)), h, w, FRAMES, heldout=heldout, masks=masks) for _ in range(n)]
+    samples = [world.sample(int(rng.integers(1 << 62)), h, w, FRAMES, heldout=heldout, masks=masks, style=style)
+               for _ in range(n)]
     video = torch.from_numpy(np.stack([s.video for s in samples]))  # (n, T, H, W, 3) uint8
     if masks:
         return video, [s.caption for s in samples], torch.from_numpy(np.stack([s.masks >= 0 for s in samples]))
@@ -138,12 +140,12 @@ def train_autoencoder(cfg: TrainConfig, run_dir: Path, log=print) -> FrameAutoen
     last_save, t0 = time.time(), time.time()
     while step < cfg.steps:
         aspect = str(rng.choice(list(ASPECTS), p=list(ASPECT_WEIGHTS.values())))
-        video, _ = _video_batch(rng, max(1, cfg.batch // 4), aspect, heldout=None)
+        video, _ = video_batch(rng, max(1, cfg.batch // 4), aspect, heldout=None)
         pick = torch.from_numpy(rng.integers(FRAMES, size=(video.shape[0], 4)))  # 4 frames of each video
         video = torch.stack([v[p] for v, p in zip(video, pick)])
         x = video.reshape(-1, *video.shape[2:]).permute(0, 3, 1, 2).float() / 127.5 - 1.0  # (N, 3, H, W)
         for g in opt.param_groups:
-            g["lr"] = _lr(cfg, step)
+            g["lr"] = learning_rate(cfg, step)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
             z = ae.encode(x)
             z = z + 0.1 * z.detach().std() * torch.randn_like(z)
@@ -161,18 +163,18 @@ def train_autoencoder(cfg: TrainConfig, run_dir: Path, log=print) -> FrameAutoen
         if step % 25 == 0:
             rec_f = float(rec)
             log(f"ae step {step}/{cfg.steps} loss {rec_f:.4f} ({(time.time() - t0) / step:.2f}s/step)")
-            _log(run_dir, {"stage": "ae", "step": step, "loss": rec_f, "time": time.time()})
+            log_record(run_dir, {"stage": "ae", "step": step, "loss": rec_f, "time": time.time()})
         if time.time() - last_save > cfg.checkpoint_every_s or step == cfg.steps:
-            _save_checkpoint(ckpt, {"model": ae.state_dict(), "opt": opt.state_dict(), "step": step, "rng": rng})
+            save_checkpoint(ckpt, {"model": ae.state_dict(), "opt": opt.state_dict(), "step": step, "rng": rng})
             last_save = time.time()
     _measure_latent_stats(ae, rng)
-    _save_checkpoint(ckpt, {"model": ae.state_dict(), "opt": opt.state_dict(), "step": step, "rng": rng})
+    save_checkpoint(ckpt, {"model": ae.state_dict(), "opt": opt.state_dict(), "step": step, "rng": rng})
     return ae
 
 
 @torch.no_grad()
 def _measure_latent_stats(ae: FrameAutoencoder, rng: np.random.Generator, n: int = 64) -> None:
-    video, _ = _video_batch(rng, n, "16:9", heldout=None)
+    video, _ = video_batch(rng, n, "16:9", heldout=None)
     ae.latent_mean.zero_()
     ae.latent_std.fill_(1.0)
     z = ae.encode_video(video)  # (n, C, T, h, w), raw since stats are identity
@@ -233,7 +235,7 @@ def load_autoencoder_for_training(run_dir: Path) -> FrameAutoencoder:
 
 @torch.no_grad()
 def _fresh(ae, rng, n, aspect, buffer: ReplayBuffer, weight: float) -> None:
-    video, captions, masks = _video_batch(rng, n, aspect, masks=True)
+    video, captions, masks = video_batch(rng, n, aspect, masks=True)
     with torch.autocast("cpu", dtype=torch.bfloat16):
         z = ae.encode_video(video).float()
     buffer.add(aspect, z, text_mod.encode(captions), object_weight(masks, ae.cfg.downsample, weight))
@@ -287,7 +289,7 @@ def train_dit(cfg: TrainConfig, run_dir: Path, dit_cfg: DiTConfig | None = None,
     ema.eval()
     last_save, t0, start_step = time.time(), time.time(), step
     losses: list[float] = []
-    stop = _stop_on_signal()
+    stop = stop_on_signal()
     while step < cfg.steps and not stop:
         aspect = str(rng.choice(list(ASPECTS), p=list(ASPECT_WEIGHTS.values())))
         _fresh(ae, rng, cfg.fresh_per_step, aspect, buffer, cfg.object_weight)
@@ -295,7 +297,7 @@ def train_dit(cfg: TrainConfig, run_dir: Path, dit_cfg: DiTConfig | None = None,
         cond_mask = random_cond_mask(cfg.batch, z.shape[2])
         drop = torch.rand(cfg.batch) < cfg.text_drop
         for g in opt.param_groups:
-            g["lr"] = _lr(cfg, step)
+            g["lr"] = learning_rate(cfg, step)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
             loss = flow_loss(model, z, tok, mask, pool, cond_mask, drop, weight)
         opt.zero_grad(set_to_none=True)
@@ -312,8 +314,8 @@ def train_dit(cfg: TrainConfig, run_dir: Path, dit_cfg: DiTConfig | None = None,
             mean = sum(losses) / len(losses)
             losses.clear()
             rate = (time.time() - t0) / (step - start_step)
-            log(f"dit step {step}/{cfg.steps} loss {mean:.4f} lr {_lr(cfg, step):.2e} ({rate:.2f}s/step)")
-            _log(run_dir, {"stage": "dit", "step": step, "loss": mean, "time": time.time()})
+            log(f"dit step {step}/{cfg.steps} loss {mean:.4f} lr {learning_rate(cfg, step):.2e} ({rate:.2f}s/step)")
+            log_record(run_dir, {"stage": "dit", "step": step, "loss": mean, "time": time.time()})
         if time.time() - last_save > cfg.checkpoint_every_s or step == cfg.steps:
             _save_dit(ckpt, model, ema, opt, step, rng, cfg)
             last_save = time.time()
@@ -322,7 +324,7 @@ def train_dit(cfg: TrainConfig, run_dir: Path, dit_cfg: DiTConfig | None = None,
 
 
 def _save_dit(ckpt: Path, model, ema, opt, step: int, rng, cfg: TrainConfig) -> None:
-    _save_checkpoint(
+    save_checkpoint(
         ckpt,
         {
             "model": model.state_dict(),

@@ -15,6 +15,7 @@ from safetensors.torch import load_file, save_file
 from ...fsio import atomic_path, atomic_write
 from .autoencoder import AEConfig, FrameAutoencoder
 from .dit import DiTConfig, VideoDiT
+from .unet import UNetConfig, VideoUNet
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
@@ -23,14 +24,21 @@ class WeightsMissing(RuntimeError):
     """The package has no trained weights (a source checkout before training)."""
 
 
-def save_weights(ae: FrameAutoencoder, dit: VideoDiT, out_dir: Path, info: dict) -> Path:
-    """Both networks as fp16 safetensors plus config.json in `out_dir`, each file written atomically."""
+def save_weights(ae: FrameAutoencoder, denoiser: VideoDiT | VideoUNet, out_dir: Path, info: dict) -> Path:
+    """Both networks as fp16 safetensors plus config.json in `out_dir`, each file written atomically.
+
+    The denoiser is stored under its architecture's name (dit or unet), which is
+    how loading knows which one the weights are.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
-    for name, module in (("autoencoder", ae), ("dit", dit)):
+    arch = "unet" if isinstance(denoiser, VideoUNet) else "dit"
+    for stale in {"dit", "unet"} - {arch}:
+        (out_dir / f"{stale}.safetensors").unlink(missing_ok=True)
+    for name, module in (("autoencoder", ae), (arch, denoiser)):
         state = {k: v.detach().to(torch.float16).contiguous() for k, v in module.state_dict().items()}
         with atomic_path(out_dir / f"{name}.safetensors") as tmp:
             save_file(state, str(tmp))
-    config = {"ae": asdict(ae.cfg), "dit": asdict(dit.cfg), **info}
+    config = {"ae": asdict(ae.cfg), arch: asdict(denoiser.cfg), **info}
     atomic_write(out_dir / "config.json", json.dumps(config, indent=2) + "\n")
     return out_dir
 
@@ -62,7 +70,20 @@ def load_dit(weights_dir: Path = WEIGHTS_DIR) -> VideoDiT:
     return dit.eval()
 
 
-_WEIGHT_FILES = ("config.json", "autoencoder.safetensors", "dit.safetensors")
+def load_unet(weights_dir: Path = WEIGHTS_DIR) -> VideoUNet:
+    cfg = read_config(weights_dir)["unet"]
+    cfg["channels"] = tuple(cfg["channels"])
+    unet = VideoUNet(UNetConfig(**cfg))
+    unet.load_state_dict(_load_state(weights_dir / "unet.safetensors"))
+    return unet.eval()
+
+
+def load_denoiser(weights_dir: Path = WEIGHTS_DIR) -> VideoDiT | VideoUNet:
+    """The denoiser the weights hold: the U-Net (v2) where config.json has one, else the DiT (v1)."""
+    return load_unet(weights_dir) if "unet" in read_config(weights_dir) else load_dit(weights_dir)
+
+
+_WEIGHT_FILES = ("config.json", "autoencoder.safetensors", "dit.safetensors", "unet.safetensors")
 
 
 def weights_identity(weights_dir: Path = WEIGHTS_DIR) -> str:

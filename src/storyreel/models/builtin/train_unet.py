@@ -1,0 +1,232 @@
+"""Training the built-in model's U-Net (v2): joint clip and snippet training on the bold world.
+
+Each step trains on a few whole 16-frame clips (motion, camera, frame
+conditioning for image-to-video, extension and connect) and on many 2-frame
+snippets cut from buffered clips at a random moment, each told its clip
+progress. A snippet costs what a still image costs (the U-Net stacks two frames
+in its channels), so most of each step's samples teach shapes and colours at
+little cost, as joint image and video training does in Open-Sora and Sora,
+while the progress embedding lets snippets teach where a moving object is.
+
+Data: a buffer of encoded clips; each step renders `fresh_per_step` new clips
+of the bold world (world.BOLD) and encodes them once. The run checkpoints
+(model, optimiser, EMA, step, RNG) every few minutes to `run_dir/unet.pt` and
+resumes from there; `export` writes the shipped safetensors.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ... import world
+from . import text as text_mod
+from .flow import flow_loss, random_cond_mask
+from .train import (
+    ASPECT_WEIGHTS,
+    ASPECTS,
+    FRAMES,
+    learning_rate,
+    load_autoencoder_for_training,
+    log_record,
+    object_weight,
+    save_checkpoint,
+    stop_on_signal,
+    video_batch,
+)
+from .unet import UNetConfig, VideoUNet
+
+
+@dataclass
+class UNetTrainConfig:
+    """Knobs of one U-Net run; stored in each checkpoint."""
+
+    steps: int = 10000
+    clips: int = 4  # whole 16-frame clips per step
+    snippets: int = 48  # 2-frame snippets per step
+    lr: float = 5e-4
+    warmup: int = 100
+    warmup_start: int = 0
+    fresh_per_step: int = 2
+    buffer_clips: int = 3000
+    text_drop: float = 0.1
+    object_weight: float = 4.0
+    ema: float = 0.998
+    seed: int = 0
+    checkpoint_every_s: float = 300.0
+    device: str = "cpu"
+    bf16: bool = False  # on this CPU bf16 convolutions run ~10x slower than fp32; on a GPU use it
+
+
+class ClipBuffer:
+    """Encoded clips per aspect ratio, fp16 on the CPU: latents (C, T, h, w), caption, per-cell loss weight."""
+
+    KEYS = ("z", "tok", "mask", "pool", "w")
+
+    def __init__(self, size: int, text_len: int = text_mod.MAX_TOKENS) -> None:
+        self.size, self.text_len = size, text_len
+        self.data: dict[str, dict[str, list[torch.Tensor]]] = {}
+        self.next: dict[str, int] = {}
+
+    def add(self, aspect: str, latents: torch.Tensor, emb: text_mod.TextEmbedding, weights: torch.Tensor) -> None:
+        emb = text_mod.pad_to(emb, self.text_len)
+        d = self.data.setdefault(aspect, {k: [] for k in self.KEYS})
+        cap = max(1, int(self.size * ASPECT_WEIGHTS[aspect]))
+        for i in range(latents.shape[0]):
+            items = (latents[i].half(), emb.tokens[i].half(), emb.mask[i], emb.pooled[i].half(), weights[i].half())
+            if len(d["z"]) < cap:
+                for key, v in zip(self.KEYS, items):
+                    d[key].append(v)
+            else:
+                j = self.next.get(aspect, 0)
+                for key, v in zip(self.KEYS, items):
+                    d[key][j] = v
+                self.next[aspect] = (j + 1) % cap
+
+    def __len__(self) -> int:
+        return sum(len(d["z"]) for d in self.data.values())
+
+    def draw(self, aspect: str, n: int, rng: np.random.Generator) -> list[torch.Tensor]:
+        """n random clips of one aspect: [z (n, C, T, h, w), tokens, mask, pooled, weight (n, T, h, w)]."""
+        d = self.data[aspect]
+        idx = rng.integers(len(d["z"]), size=n)
+        out = [torch.stack([d[key][i] for i in idx]) for key in self.KEYS]
+        return [v.float() if v.dtype == torch.float16 else v for v in out]
+
+
+def snippets_of(batch: list[torch.Tensor], rng: np.random.Generator, length: int = 2):
+    """Cut one `length`-frame snippet from each clip at a random even offset: (z, tok, mask, pool, w, progress)."""
+    z, tok, mask, pool, w = batch
+    n, frames = z.shape[0], z.shape[2]
+    start = rng.integers(0, (frames - length) // 2 + 1, size=n) * 2
+    idx = torch.from_numpy(start)[:, None] + torch.arange(length)[None]  # (n, length)
+    zs = torch.stack([z[i, :, idx[i]] for i in range(n)])  # (n, C, length, h, w)
+    ws = torch.stack([w[i, idx[i]] for i in range(n)])  # (n, length, h, w)
+    progress = idx.float() / (frames - 1)  # (n, length)
+    return zs, tok, mask, pool, ws, progress
+
+
+@torch.no_grad()
+def _fresh(ae, rng, n: int, aspect: str, buffer: ClipBuffer, weight: float) -> None:
+    video, captions, masks = video_batch(rng, n, aspect, masks=True, style=world.BOLD)
+    z = ae.encode_video(video).float()
+    buffer.add(aspect, z, text_mod.encode(captions), object_weight(masks, ae.cfg.downsample, weight))
+
+
+def _step_loss(model, cfg: UNetTrainConfig, buffer: ClipBuffer, aspect: str, rng: np.random.Generator) -> torch.Tensor:
+    """Flow loss of one step: whole clips and snippets, weighted by how many latent frames each brings."""
+    dev = torch.device(cfg.device)
+    losses, units = [], []
+    if cfg.clips:
+        z, tok, mask, pool, w = (v.to(dev) for v in buffer.draw(aspect, cfg.clips, rng))
+        cond = random_cond_mask(cfg.clips, z.shape[2]).to(dev)
+        drop = (torch.rand(cfg.clips) < cfg.text_drop).to(dev)
+        losses.append(flow_loss(model, z, tok, mask, pool, cond, drop, w))
+        units.append(cfg.clips * z.shape[2])
+    if cfg.snippets:
+        zs, tok, mask, pool, ws, prog = (v.to(dev) for v in snippets_of(buffer.draw(aspect, cfg.snippets, rng), rng))
+        cond = torch.zeros(cfg.snippets, zs.shape[2], device=dev)
+        drop = (torch.rand(cfg.snippets) < cfg.text_drop).to(dev)
+        losses.append(flow_loss(model, zs, tok, mask, pool, cond, drop, ws, progress=prog))
+        units.append(cfg.snippets * zs.shape[2])
+    total = sum(units)
+    return sum(loss * (u / total) for loss, u in zip(losses, units))
+
+
+def train_unet(cfg: UNetTrainConfig, run_dir: Path, unet_cfg: UNetConfig | None = None, log=print) -> VideoUNet:
+    """Train (or resume) the U-Net; returns the EMA model."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    ckpt = run_dir / "unet.pt"
+    torch.manual_seed(cfg.seed)
+    dev = torch.device(cfg.device)
+    ae = load_autoencoder_for_training(run_dir).to("cpu")
+    model, ema, opt, step, rng = _restore(ckpt, cfg, unet_cfg, log)
+    log(f"u-net: {model.num_params() / 1e6:.2f} M parameters")
+    buffer = ClipBuffer(cfg.buffer_clips)
+    warm = min(cfg.buffer_clips, 256)
+    while len(buffer) < warm:
+        for aspect in ASPECTS:
+            _fresh(ae, rng, 8, aspect, buffer, cfg.object_weight)
+    log(f"clip buffer warm: {len(buffer)} clips")
+    last_save, t0, start_step, losses = time.time(), time.time(), step, []
+    stop = stop_on_signal()
+    while step < cfg.steps and not stop:
+        aspect = str(rng.choice(list(ASPECTS), p=list(ASPECT_WEIGHTS.values())))
+        _fresh(ae, rng, cfg.fresh_per_step, aspect, buffer, cfg.object_weight)
+        for g in opt.param_groups:
+            g["lr"] = learning_rate(cfg, step)
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=cfg.bf16):
+            loss = _step_loss(model, cfg, buffer, aspect, rng)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        with torch.no_grad():
+            decay = min(cfg.ema, (1 + step) / (10 + step))
+            for pe, pm in zip(ema.parameters(), model.parameters()):
+                pe.lerp_(pm, 1 - decay)
+        step += 1
+        losses.append(loss.item())
+        if step % 25 == 0:
+            mean, rate = sum(losses) / len(losses), (time.time() - t0) / (step - start_step)
+            losses.clear()
+            log(f"unet step {step}/{cfg.steps} loss {mean:.4f} lr {learning_rate(cfg, step):.2e} ({rate:.2f}s/step)")
+            log_record(run_dir, {"stage": "unet", "step": step, "loss": mean, "time": time.time()})
+        if time.time() - last_save > cfg.checkpoint_every_s or step == cfg.steps:
+            _save(ckpt, model, ema, opt, step, rng, cfg)
+            last_save = time.time()
+    _save(ckpt, model, ema, opt, step, rng, cfg)
+    return ema
+
+
+def _restore(ckpt: Path, cfg: UNetTrainConfig, unet_cfg: UNetConfig | None, log):
+    """(model, ema, optimiser, step, rng): from the run's checkpoint if there is one, else fresh."""
+    dev = torch.device(cfg.device)
+    step, rng = 0, np.random.default_rng(cfg.seed + 2)
+    state = torch.load(ckpt, weights_only=False) if ckpt.exists() else None
+    if state is not None:
+        saved = dict(state["unet_cfg"])
+        saved["channels"] = tuple(saved["channels"])
+        unet_cfg = UNetConfig(**saved)
+    model = VideoUNet(unet_cfg or UNetConfig()).to(dev)
+    ema = VideoUNet(model.cfg).to(dev)
+    ema.load_state_dict(model.state_dict())
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.01, betas=(0.9, 0.99))
+    if state is not None:
+        model.load_state_dict(state["model"])
+        ema.load_state_dict(state["ema"])
+        opt.load_state_dict(state["opt"])
+        step, rng = state["step"], state["rng"]
+        torch.set_rng_state(state["torch_rng"])
+        total, warm_start = state.get("schedule", (cfg.steps, 0))
+        cfg.warmup_start = warm_start if total == cfg.steps else step  # a new schedule warms up again
+        log(f"resumed u-net at step {step}")
+    return model, ema.eval(), opt, step, rng
+
+
+def _save(ckpt: Path, model, ema, opt, step: int, rng, cfg: UNetTrainConfig) -> None:
+    save_checkpoint(ckpt, {
+        "model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(), "step": step, "rng": rng,
+        "torch_rng": torch.get_rng_state(), "unet_cfg": asdict(model.cfg), "schedule": (cfg.steps, cfg.warmup_start),
+        "train_cfg": asdict(cfg),
+    })
+
+
+def export_unet(run_dir: Path, out_dir: Path) -> Path:
+    """Write shipped-format weights (fp16 safetensors + config) from the run's U-Net checkpoint (its EMA).
+
+    The autoencoder comes from the run's ae.pt if it has one, else from the shipped weights.
+    """
+    from .weights import save_weights  # deferred: weights imports this package's nets, not the trainer
+
+    state = torch.load(run_dir / "unet.pt", weights_only=False)
+    saved = dict(state["unet_cfg"])
+    saved["channels"] = tuple(saved["channels"])
+    unet = VideoUNet(UNetConfig(**saved))
+    unet.load_state_dict(state["ema"])
+    ae = load_autoencoder_for_training(run_dir)
+    return save_weights(ae, unet, out_dir, {"unet_steps": state["step"], "recipe": "u-net v2, bold world, clips + snippets"})
