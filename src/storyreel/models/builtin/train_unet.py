@@ -39,6 +39,7 @@ from .train import (
     video_batch,
 )
 from .unet import UNetConfig, VideoUNet
+from .weights import save_weights
 
 
 @dataclass
@@ -147,7 +148,8 @@ def train_unet(cfg: UNetTrainConfig, run_dir: Path, unet_cfg: UNetConfig | None 
     model, ema, opt, step, rng = _restore(ckpt, cfg, unet_cfg, log)
     log(f"u-net: {model.num_params() / 1e6:.2f} M parameters")
     buffer = ClipBuffer(cfg.buffer_clips)
-    warm = min(cfg.buffer_clips, 256)
+    # per-aspect caps round down, so the buffer can hold a little less than buffer_clips
+    warm = min(sum(max(1, int(cfg.buffer_clips * w)) for w in ASPECT_WEIGHTS.values()), 256)
     while len(buffer) < warm:
         for aspect in ASPECTS:
             _fresh(ae, rng, 8, aspect, buffer, cfg.object_weight)
@@ -221,8 +223,6 @@ def export_unet(run_dir: Path, out_dir: Path) -> Path:
 
     The autoencoder comes from the run's ae.pt if it has one, else from the shipped weights.
     """
-    from .weights import save_weights  # deferred: weights imports this package's nets, not the trainer
-
     state = torch.load(run_dir / "unet.pt", weights_only=False)
     saved = dict(state["unet_cfg"])
     saved["channels"] = tuple(saved["channels"])
