@@ -1,0 +1,22 @@
+"""`storyreel train builtin`: the v2 U-Net stage's refusals before any work (the training itself: tests/models/builtin)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from storyreel.cli import app
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_unet_on_cuda_without_a_gpu_is_a_one_line_error(tmp_path):
+    res = CliRunner().invoke(app, ["train", "builtin", "--stage", "unet", "--device", "cuda", "--run-dir", str(tmp_path)])
+    assert res.exit_code != 0
+    assert "--device cuda: no CUDA device" in res.output
+    assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_an_unknown_device_is_refused(tmp_path):
+    res = CliRunner().invoke(app, ["train", "builtin", "--stage", "unet", "--device", "tpu", "--run-dir", str(tmp_path)])
+    assert res.exit_code != 0 and "unknown device 'tpu'" in res.output
