@@ -4,6 +4,8 @@ through the guider."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -43,6 +45,14 @@ def calls(monkeypatch):
 def model(pipes, **kw):
     t2v, i2v = pipes
     return open_model(str(t2v), DiffusersOptions(frames=9, steps=2, i2v_model=str(i2v), guidance=4.5, **kw))
+
+
+def test_the_480p_row_runs_its_step_distilled_image_to_video_model_at_8_steps():
+    m = open_model("hunyuanvideo-1.5-480p")
+    req = GenerationRequest("x", height=480, width=848, frames=121, first_frames=np.zeros((1, 480, 848, 3), np.uint8))
+    args, role, used = m.call_args(req, "i2v")
+    assert (args["num_inference_steps"], role, used) == (8, "i2v", 1)
+    assert "num_inference_steps" not in m.call_args(replace(req, steps=20), "i2v")[0]
 
 
 def test_grid_buckets_and_capabilities(pipes):

@@ -243,6 +243,7 @@ class DiffusersModel(VideoModelBase):
             self.options.guidance if self.options.guidance is not None else self.spec.guidance)
         negative = req.negative_prompt or NEGATIVE[self.family]
         call, role, used = self.call_args(req, self.mode_of(req))
+        steps = call.get("num_inference_steps", steps)  # a family's own count for one role (a distilled partner)
         pipe = self.pipelines.get(role)
         self.pipelines.activate(pipe)
 

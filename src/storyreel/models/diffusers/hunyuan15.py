@@ -51,7 +51,10 @@ class HunyuanVideo15Model(DiffusersModel):
     def call_args(self, req: GenerationRequest, mode: str) -> tuple[dict, str, int]:
         if mode == "t2v":
             return {"num_frames": req.frames}, "t2v", 0
-        return {"image": to_pil(req.first_frames[-1:])[0], "num_frames": req.frames}, "i2v", 1
+        args = {"image": to_pil(req.first_frames[-1:])[0], "num_frames": req.frames}
+        if req.steps is None and self.options.steps is None and self.spec.i2v_steps and self.options.i2v_model is None:
+            args["num_inference_steps"] = self.spec.i2v_steps  # the step-distilled image-to-video model
+        return args, "i2v", 1
 
     def run_pipeline(self, pipe, kwargs: dict, req: GenerationRequest):
         """The call without what these pipelines do not take: guidance goes to the guider, no step callback,

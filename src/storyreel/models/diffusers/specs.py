@@ -43,6 +43,7 @@ class ModelSpec:
     fixed_size: bool = False  # trained at one size only: size_for always answers the native size
     authors: str = ""  # VRAM / speed as the model authors state them (README, bench)
     temporal_tile: int | None = None  # LTX-Video: window of its long multi-prompt pipeline (None: no long shots)
+    i2v_steps: int | None = None  # steps of a step-distilled image-to-video partner (None: `steps`)
 
 
 WAN_NEGATIVE = (
@@ -90,6 +91,7 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec("hunyuanvideo-1.5-480p", "hunyuan15", "hunyuanvideo-community/HunyuanVideo-1.5-Diffusers-480p_t2v",
                   "hunyuanvideo-community/HunyuanVideo-1.5-Diffusers-480p_i2v_step_distilled", fps=24, frames=121,
                   height=480, width=848, size_multiple=16, frame_rule=(4, 1), max_frames=121, steps=50, guidance=6.0,
+                  i2v_steps=8,
                   authors="8.3B parameters; 480p/720p, 121 frames at 24 fps; runs on consumer GPUs with offloading "
                           "(about 14 GB); the step-distilled 480p image-to-video model takes 8 or 12 steps (model card)"),
         ModelSpec("hunyuanvideo-1.5-720p", "hunyuan15", "hunyuanvideo-community/HunyuanVideo-1.5-Diffusers-720p_t2v",
