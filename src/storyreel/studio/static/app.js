@@ -24,6 +24,7 @@ function banner(message, kind = 'error') {
   b.hidden = !message
   b.textContent = message || ''
   b.className = 'banner ' + (kind === 'info' ? 'info' : '')
+  b.dataset.kind = message ? kind : ''
 }
 
 // ------------------------------------------------------------------ the song
@@ -378,7 +379,7 @@ function setPlan(plan) {
   S.plan = plan
   document.body.dataset.version = plan.version
   $('#title').textContent = plan.title ? `storyreel studio · ${plan.title}` : 'storyreel studio'
-  if (plan.error) banner(plan.error.message); else if (!$('#banner').classList.contains('info')) banner(null)
+  if (plan.error) banner(plan.error.message, 'plan'); else if ($('#banner').dataset.kind === 'plan') banner(null)
   if (S.song) drawLane()
   if (S.selected != null && S.selected >= plan.shots.length) S.selected = null
   const active = document.activeElement
@@ -507,7 +508,7 @@ async function main() {
     drawSong()
     makeWave()
   } else {
-    banner(song.data.error.message)
+    banner(song.data.error.message, 'plan')
   }
   setPlan(plan.data)
   S.lastSeq = 0
