@@ -112,7 +112,7 @@ title: LTX-2 reel
 song: song.wav
 tempo: 120
 model: {ltx2}
-model_options: {{size: 64x32, frames: 9, steps: 2}}
+model_options: {{size: 32x32, frames: 9, steps: 1}}
 output: {{size: 128x64, fps: 24}}
 camera: {{move: static, continuous: true}}
 shots:
