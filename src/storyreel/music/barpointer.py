@@ -18,6 +18,7 @@ import numpy as np
 METERS = (3, 4)  # detected; 2/4 reads as 4/4 (two bars of two), any other meter is forced with beats_per_bar
 METER_PRIOR = {3: -0.5, 4: 0.0}  # log prior per song: ties go to 4/4
 BPM_RANGE = (55.0, 215.0)
+TEMPO_CENTRE, TEMPO_PRIOR = 120.0, 0.5  # per beat: -0.5 at 60 or 240 BPM; breaks octave ties, never more
 
 
 @dataclass
@@ -50,6 +51,8 @@ def decode(act: np.ndarray, fps: float, meter: int, *, transition_lambda: float 
     log_t = -transition_lambda * np.abs(ratio - 1.0)
     log_t -= np.log(np.exp(log_t).sum(axis=1, keepdims=True))
     prev_beat = (np.arange(meter) - 1) % meter
+    bpm = 60.0 * fps / periods
+    prior = -TEMPO_PRIOR * np.log2(bpm / TEMPO_CENTRE) ** 2  # (K,) log prior per beat: a tie goes to ~120 BPM
 
     chunk = 256
     obs = log_obs[:chunk, cls]  # (chunk, S): the frames' log-likelihood of every state, a chunk at a time
@@ -60,7 +63,7 @@ def decode(act: np.ndarray, fps: float, meter: int, *, transition_lambda: float 
         cand = delta[ends][:, prev_beat][:, None, :] + log_t[:, :, None]  # (K_from, K_to, m)
         best = cand.argmax(axis=0)  # (K_to, m)
         new[1:] = delta[:-1]
-        new[starts] = cand.max(axis=0)
+        new[starts] = cand.max(axis=0) + prior[:, None]
         back[t] = best
         if t % chunk == 0:
             obs = log_obs[t : t + chunk, cls]

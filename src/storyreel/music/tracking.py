@@ -73,7 +73,7 @@ def _subframe(frames: np.ndarray, pb: np.ndarray) -> np.ndarray:
     a, b, c = pb[f - 1], pb[f], pb[f + 1]
     den = a - 2 * b + c
     delta = np.where(np.abs(den) > 1e-9, 0.5 * (a - c) / np.where(den == 0, 1, den), 0.0)
-    return frames + np.clip(delta, -0.5, 0.5)
+    return np.maximum(0.0, frames + np.clip(delta, -0.5, 0.5))
 
 
 def _local_gain(act: np.ndarray, fps: float, seconds: float = 6.0, floor: float = 0.05) -> np.ndarray:
