@@ -47,7 +47,7 @@ def main() -> None:
                                                       "setting": scene.setting},
                             "probe": {"colour": colour, "shape": shape, "motion": motion, "setting": rd.setting}}
         strip = np.concatenate([clip.frames[k] for k in (0, 5, 10, 15)], 1)  # (48, 320, 3)
-        img = Image.fromarray(strip).resize((strip.shape[1] * 3, strip.shape[0] * 3), Image.NEAREST)
+        img = Image.fromarray(strip).resize((strip.shape[1] * 2, strip.shape[0] * 2), Image.NEAREST)
         row = Image.new("RGB", (img.width, img.height + 16), "white")
         row.paste(img, (0, 16))
         ImageDraw.Draw(row).text((4, 2), f"#{i}  (frames 0, 5, 10, 15)", fill="black", font=font)
@@ -56,11 +56,12 @@ def main() -> None:
     for k, r in enumerate(rows):
         sheet.paste(r, ((k % 2) * r.width, sum(x.height for x in rows[: k - k % 2 : 2])))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    sheet.save(args.out)
+    sheet.quantize(128).save(args.out, optimize=True)  # a small PNG for docs/
     print(f"wrote {args.out}")
     print(json.dumps(readings, indent=1))
     if args.labels:
         eye = json.loads(Path(args.labels).read_text())
+        eye = eye.get("labels", eye)  # docs/probe-vs-eye.json keeps its labels under "labels"
         for a in ATTRS:
             pairs = [(readings[k]["probe"][a], eye[k][a], readings[k]["truth"][a]) for k in readings if k in eye]
             agree = np.mean([p == e for p, e, _ in pairs])
