@@ -29,7 +29,7 @@ from .flow import flow_loss, random_cond_mask
 from .train import (
     ASPECT_WEIGHTS,
     ASPECTS,
-    FRAMES,
+    ReplayBuffer,
     learning_rate,
     load_autoencoder_for_training,
     log_record,
@@ -63,43 +63,7 @@ class UNetTrainConfig:
     bf16: bool = False  # on this CPU bf16 convolutions run ~10x slower than fp32; on a GPU use it
 
 
-class ClipBuffer:
-    """Encoded clips per aspect ratio, fp16 on the CPU: latents (C, T, h, w), caption, per-cell loss weight."""
-
-    KEYS = ("z", "tok", "mask", "pool", "w")
-
-    def __init__(self, size: int, text_len: int = text_mod.MAX_TOKENS) -> None:
-        self.size, self.text_len = size, text_len
-        self.data: dict[str, dict[str, list[torch.Tensor]]] = {}
-        self.next: dict[str, int] = {}
-
-    def add(self, aspect: str, latents: torch.Tensor, emb: text_mod.TextEmbedding, weights: torch.Tensor) -> None:
-        emb = text_mod.pad_to(emb, self.text_len)
-        d = self.data.setdefault(aspect, {k: [] for k in self.KEYS})
-        cap = max(1, int(self.size * ASPECT_WEIGHTS[aspect]))
-        for i in range(latents.shape[0]):
-            items = (latents[i].half(), emb.tokens[i].half(), emb.mask[i], emb.pooled[i].half(), weights[i].half())
-            if len(d["z"]) < cap:
-                for key, v in zip(self.KEYS, items):
-                    d[key].append(v)
-            else:
-                j = self.next.get(aspect, 0)
-                for key, v in zip(self.KEYS, items):
-                    d[key][j] = v
-                self.next[aspect] = (j + 1) % cap
-
-    def __len__(self) -> int:
-        return sum(len(d["z"]) for d in self.data.values())
-
-    def draw(self, aspect: str, n: int, rng: np.random.Generator) -> list[torch.Tensor]:
-        """n random clips of one aspect: [z (n, C, T, h, w), tokens, mask, pooled, weight (n, T, h, w)]."""
-        d = self.data[aspect]
-        idx = rng.integers(len(d["z"]), size=n)
-        out = [torch.stack([d[key][i] for i in idx]) for key in self.KEYS]
-        return [v.float() if v.dtype == torch.float16 else v for v in out]
-
-
-def snippets_of(batch: list[torch.Tensor], rng: np.random.Generator, length: int = 2):
+def snippets_of(batch, rng: np.random.Generator, length: int = 2):
     """Cut one `length`-frame snippet from each clip at a random even offset: (z, tok, mask, pool, w, progress)."""
     z, tok, mask, pool, w = batch
     n, frames = z.shape[0], z.shape[2]
@@ -112,13 +76,13 @@ def snippets_of(batch: list[torch.Tensor], rng: np.random.Generator, length: int
 
 
 @torch.no_grad()
-def _fresh(ae, rng, n: int, aspect: str, buffer: ClipBuffer, weight: float) -> None:
+def _fresh(ae, rng, n: int, aspect: str, buffer: ReplayBuffer, weight: float) -> None:
     video, captions, masks = video_batch(rng, n, aspect, masks=True, style=world.BOLD)
     z = ae.encode_video(video).float()
     buffer.add(aspect, z, text_mod.encode(captions), object_weight(masks, ae.cfg.downsample, weight))
 
 
-def _step_loss(model, cfg: UNetTrainConfig, buffer: ClipBuffer, aspect: str, rng: np.random.Generator) -> torch.Tensor:
+def _step_loss(model, cfg: UNetTrainConfig, buffer: ReplayBuffer, aspect: str, rng: np.random.Generator) -> torch.Tensor:
     """Flow loss of one step: whole clips and snippets, weighted by how many latent frames each brings."""
     dev = torch.device(cfg.device)
     losses, units = [], []
@@ -147,7 +111,7 @@ def train_unet(cfg: UNetTrainConfig, run_dir: Path, unet_cfg: UNetConfig | None 
     ae = load_autoencoder_for_training(run_dir).to("cpu")
     model, ema, opt, step, rng = _restore(ckpt, cfg, unet_cfg, log)
     log(f"u-net: {model.num_params() / 1e6:.2f} M parameters")
-    buffer = ClipBuffer(cfg.buffer_clips)
+    buffer = ReplayBuffer(cfg.buffer_clips)  # whole encoded clips; snippets are cut at draw time
     # per-aspect caps round down, so the buffer can hold a little less than buffer_clips
     warm = min(sum(max(1, int(cfg.buffer_clips * w)) for w in ASPECT_WEIGHTS.values()), 256)
     while len(buffer) < warm:
