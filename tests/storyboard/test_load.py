@@ -329,3 +329,15 @@ def test_fuzz_mutated_storyboards_raise_only_storyreel_errors(base: str, edits: 
                 del lines[pos % len(lines)]
             text = "".join(lines)
     _load_and_plan(text)
+
+
+def test_a_length_error_stays_on_one_line_whatever_the_text_holds() -> None:
+    from storyreel.storyboard.values import parse_length
+
+    for text in ("0 bars\n", "two\nbars", "0\r\nbeats\n"):
+        try:
+            parse_length(text)
+        except ValueError as e:
+            assert "\n" not in str(e) and "\r" not in str(e)
+        else:  # pragma: no cover - each of these is refused
+            raise AssertionError(f"{text!r} was accepted")

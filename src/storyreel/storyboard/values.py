@@ -39,10 +39,10 @@ def parse_length(text: object) -> Length:
         raise ValueError(f'{text} has no unit; {LENGTH_HINT}')
     m = _LENGTH_RE.match(text)
     if not m:
-        raise ValueError(f'"{text}" is not a length; {LENGTH_HINT}')
+        raise ValueError(f"{show(text)} is not a length; {LENGTH_HINT}")
     value = float(m["n"])
     if not 0 < value < 1e6:
-        raise ValueError(f'"{text}": a length must be more than zero')
+        raise ValueError(f"{show(text.strip())}: a length must be more than zero")
     unit = m["unit"].lower()
     canonical = "bars" if unit.startswith("bar") else "beats" if unit.startswith("beat") else "seconds"
     return Length(value, canonical)  # type: ignore[arg-type]
