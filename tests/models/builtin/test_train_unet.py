@@ -29,10 +29,10 @@ def test_snippets_are_two_frame_slices_that_know_their_place_in_the_clip():
 def test_training_checkpoints_resumes_and_exports_weights_the_model_loads(tmp_path):
     cfg = train_unet.UNetTrainConfig(steps=2, clips=1, snippets=2, buffer_clips=8, checkpoint_every_s=1e9)
     lines: list[str] = []
-    train_unet.train_unet(cfg, tmp_path, TINY, log=lines.append)
+    train_unet.train_unet(cfg, tmp_path, TINY, log=lines.append, progress_dir=tmp_path / "none")
     assert torch.load(tmp_path / "unet.pt", weights_only=False)["step"] == 2
     cfg3 = train_unet.UNetTrainConfig(steps=3, clips=1, snippets=2, buffer_clips=8, checkpoint_every_s=1e9)
-    train_unet.train_unet(cfg3, tmp_path, TINY, log=lines.append)
+    train_unet.train_unet(cfg3, tmp_path, TINY, log=lines.append, progress_dir=tmp_path / "none")
     assert any("resumed u-net at step 2" in s for s in lines)
     assert torch.load(tmp_path / "unet.pt", weights_only=False)["step"] == 3
 
@@ -43,3 +43,10 @@ def test_training_checkpoints_resumes_and_exports_weights_the_model_loads(tmp_pa
     clip = BuiltinModel(out).generate(GenerationRequest(prompt="a red star moves right", seed=0, height=48, width=80,
                                                         frames=4, steps=2))
     assert clip.frames.shape == (4, 48, 80, 3)
+
+    # a new machine: no run checkpoint, but committed progress weights -> it continues from their step
+    cfg4 = train_unet.UNetTrainConfig(steps=4, clips=1, snippets=2, buffer_clips=8, checkpoint_every_s=1e9)
+    fresh_run = tmp_path / "new-machine"
+    train_unet.train_unet(cfg4, fresh_run, log=lines.append, progress_dir=out)
+    assert any("progress weights at step 3" in s for s in lines)
+    assert torch.load(fresh_run / "unet.pt", weights_only=False)["step"] == 4

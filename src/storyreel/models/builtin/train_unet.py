@@ -39,7 +39,11 @@ from .train import (
     video_batch,
 )
 from .unet import UNetConfig, VideoUNet
-from .weights import save_weights
+from .weights import WEIGHTS_DIR, load_unet, read_config, save_weights
+
+# The v2 U-Net's weights so far (EMA, fp16), committed at each milestone so that a new machine resumes the run
+# from them instead of from scratch. Not loaded by the model: it ships the weights in WEIGHTS_DIR.
+PROGRESS_DIR = WEIGHTS_DIR.parent / "weights-v2-progress"
 
 
 @dataclass
@@ -102,14 +106,19 @@ def _step_loss(model, cfg: UNetTrainConfig, buffer: ReplayBuffer, aspect: str, r
     return sum(loss * (u / total) for loss, u in zip(losses, units))
 
 
-def train_unet(cfg: UNetTrainConfig, run_dir: Path, unet_cfg: UNetConfig | None = None, log=print) -> VideoUNet:
-    """Train (or resume) the U-Net; returns the EMA model."""
+def train_unet(cfg: UNetTrainConfig, run_dir: Path, unet_cfg: UNetConfig | None = None, log=print,
+               progress_dir: Path = PROGRESS_DIR) -> VideoUNet:
+    """Train (or resume) the U-Net; returns the EMA model.
+
+    Resumes from run_dir/unet.pt; without one, from the committed progress weights in `progress_dir` (with a
+    fresh optimiser); without those, from scratch.
+    """
     run_dir.mkdir(parents=True, exist_ok=True)
     ckpt = run_dir / "unet.pt"
     torch.manual_seed(cfg.seed)
     dev = torch.device(cfg.device)
     ae = load_autoencoder_for_training(run_dir).to("cpu")
-    model, ema, opt, step, rng = _restore(ckpt, cfg, unet_cfg, log)
+    model, ema, opt, step, rng = _restore(ckpt, cfg, unet_cfg, log, progress_dir)
     log(f"u-net: {model.num_params() / 1e6:.2f} M parameters")
     buffer = ReplayBuffer(cfg.buffer_clips)  # whole encoded clips; snippets are cut at draw time
     # per-aspect caps round down, so the buffer can hold a little less than buffer_clips
@@ -149,15 +158,19 @@ def train_unet(cfg: UNetTrainConfig, run_dir: Path, unet_cfg: UNetConfig | None 
     return ema
 
 
-def _restore(ckpt: Path, cfg: UNetTrainConfig, unet_cfg: UNetConfig | None, log):
-    """(model, ema, optimiser, step, rng): from the run's checkpoint if there is one, else fresh."""
+def _restore(ckpt: Path, cfg: UNetTrainConfig, unet_cfg: UNetConfig | None, log, progress_dir: Path):
+    """(model, ema, optimiser, step, rng): from the run's checkpoint, else the progress weights, else fresh."""
     dev = torch.device(cfg.device)
     step, rng = 0, np.random.default_rng(cfg.seed + 2)
     state = torch.load(ckpt, weights_only=False) if ckpt.exists() else None
+    progress = None
     if state is not None:
         saved = dict(state["unet_cfg"])
         saved["channels"] = tuple(saved["channels"])
         unet_cfg = UNetConfig(**saved)
+    elif (progress_dir / "unet.safetensors").exists():
+        progress = load_unet(progress_dir)
+        unet_cfg = progress.cfg
     model = VideoUNet(unet_cfg or UNetConfig()).to(dev)
     ema = VideoUNet(model.cfg).to(dev)
     ema.load_state_dict(model.state_dict())
@@ -171,6 +184,12 @@ def _restore(ckpt: Path, cfg: UNetTrainConfig, unet_cfg: UNetConfig | None, log)
         total, warm_start = state.get("schedule", (cfg.steps, 0))
         cfg.warmup_start = warm_start if total == cfg.steps else step  # a new schedule warms up again
         log(f"resumed u-net at step {step}")
+    elif progress is not None:
+        model.load_state_dict(progress.state_dict())
+        ema.load_state_dict(progress.state_dict())
+        step = int(read_config(progress_dir).get("unet_steps", 0))
+        cfg.warmup_start = step  # a fresh optimiser: warm up again
+        log(f"continuing from the committed progress weights at step {step} (optimiser state starts fresh)")
     return model, ema.eval(), opt, step, rng
 
 
