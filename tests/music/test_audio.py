@@ -204,3 +204,22 @@ def test_write_wav_is_atomic_and_roundtrips(tmp_path):
     assert [p.name for p in path.parent.iterdir()] == ["out.wav"]  # no temporary left behind
     y, sr = load_audio(path)
     assert sr == SR and np.max(np.abs(y - tone(6.0))) < 1e-3
+
+
+def test_a_header_rate_that_resamples_to_nothing_is_a_storyreel_error(tmp_path):
+    """Found by the fuzz test: a WAV whose header claims ~772 MHz, so its samples resample to an empty array."""
+    import struct
+
+    from storyreel.errors import StoryreelError
+    from storyreel.music import audio
+
+    samples = (np.sin(np.arange(400) / 5) * 20000).astype("<i2").tobytes()
+    rate = 0x2E000000
+    fmt = struct.pack("<HHIIHH", 1, 1, rate, rate * 2, 2, 16)
+    data = b"RIFF" + struct.pack("<I", 36 + len(samples)) + b"WAVEfmt " + struct.pack("<I", 16) + fmt
+    data += b"data" + struct.pack("<I", len(samples)) + samples
+    path = tmp_path / "odd.wav"
+    path.write_bytes(data)
+    with pytest.raises(StoryreelError) as e:
+        audio.load_audio(path)
+    assert "\n" not in str(e.value)

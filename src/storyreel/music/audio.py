@@ -57,6 +57,8 @@ def load_audio(
 
         y = soxr.resample(np.ascontiguousarray(y.T), native_sr, sr, quality="HQ").T
     y = np.ascontiguousarray(y, dtype=np.float32)
+    if y.shape[-1] == 0:  # a header's absurd sample rate can resample a few samples down to none
+        raise StoryreelError(f"contains no audio at {sr} Hz (its header says {native_sr} Hz)", file=str(p))
 
     seconds = y.shape[-1] / sr
     if seconds > max_seconds:
