@@ -156,7 +156,27 @@ class FinalLayer(nn.Module):
         return self.linear(modulate(self.norm(x), shift, scale))
 
 
-class VideoDiT(nn.Module):
+class Denoiser(nn.Module):
+    """What the sampler and trainer need of either denoiser (VideoDiT, unet.VideoUNet) beyond its forward call.
+
+    A subclass defines the learnt "no caption" embedding as `null_tokens` (1, 1, text_dim) and `null_pooled`
+    (1, text_dim).
+    """
+
+    null_tokens: nn.Parameter
+    null_pooled: nn.Parameter
+
+    def null_text(self, b: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Unconditional text inputs for a batch of b."""
+        tokens = self.null_tokens.expand(b, 1, -1)
+        mask = torch.ones(b, 1, dtype=torch.bool, device=tokens.device)
+        return tokens, mask, self.null_pooled.expand(b, -1)
+
+    def num_params(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+
+class VideoDiT(Denoiser):
     """Velocity model v(x_t, t | text, conditioning frames) over (B, C, T, h, w) latents."""
 
     def __init__(self, cfg: DiTConfig) -> None:
@@ -238,14 +258,6 @@ class VideoDiT(nn.Module):
             tokens = block(tokens, c_vec, text, text_mask, rope)
         return self.unpatchify(self.final(tokens, c_vec), grid)  # (B, C, T, h, w)
 
-    def null_text(self, b: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Unconditional text inputs for a batch of b."""
-        tokens = self.null_tokens.expand(b, 1, -1)
-        mask = torch.ones(b, 1, dtype=torch.bool, device=tokens.device)
-        return tokens, mask, self.null_pooled.expand(b, -1)
-
-    def num_params(self) -> int:
-        return sum(p.numel() for p in self.parameters())
 
     def flops_per_forward(self, tokens: int, text_tokens: int = 20) -> float:
         """Approximate FLOPs of one forward pass for one sample (2 per multiply-add)."""

@@ -95,6 +95,19 @@ def learning_rate(cfg: TrainConfig, step: int) -> float:
     return cfg.lr * cosine
 
 
+def optimiser_step(model: torch.nn.Module, ema: torch.nn.Module, opt: torch.optim.Optimizer, loss: torch.Tensor,
+                   step: int, ema_decay: float) -> None:
+    """Backward, clip to norm 1, step, then move the EMA towards the weights (faster in the first steps)."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+    with torch.no_grad():
+        decay = min(ema_decay, (1 + step) / (10 + step))
+        for pe, pm in zip(ema.parameters(), model.parameters()):
+            pe.lerp_(pm, 1 - decay)
+
+
 def video_batch(rng: np.random.Generator, n: int, aspect: str, heldout: bool | None = False, masks: bool = False,
                 style: world.WorldStyle = world.CLASSIC):
     """(video (n, T, H, W, 3) uint8, captions) and, with masks, also (n, T, H, W) bool object masks."""
@@ -300,14 +313,7 @@ def train_dit(cfg: TrainConfig, run_dir: Path, dit_cfg: DiTConfig | None = None,
             g["lr"] = learning_rate(cfg, step)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
             loss = flow_loss(model, z, tok, mask, pool, cond_mask, drop, weight)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        with torch.no_grad():
-            decay = min(cfg.ema, (1 + step) / (10 + step))
-            for pe, pm in zip(ema.parameters(), model.parameters()):
-                pe.lerp_(pm, 1 - decay)
+        optimiser_step(model, ema, opt, loss, step, cfg.ema)
         step += 1
         losses.append(loss.item())
         if step % 25 == 0:

@@ -34,6 +34,7 @@ from .train import (
     load_autoencoder_for_training,
     log_record,
     object_weight,
+    optimiser_step,
     save_checkpoint,
     stop_on_signal,
     video_batch,
@@ -136,14 +137,7 @@ def train_unet(cfg: UNetTrainConfig, run_dir: Path, unet_cfg: UNetConfig | None 
             g["lr"] = learning_rate(cfg, step)
         with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=cfg.bf16):
             loss = _step_loss(model, cfg, buffer, aspect, rng)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        with torch.no_grad():
-            decay = min(cfg.ema, (1 + step) / (10 + step))
-            for pe, pm in zip(ema.parameters(), model.parameters()):
-                pe.lerp_(pm, 1 - decay)
+        optimiser_step(model, ema, opt, loss, step, cfg.ema)
         step += 1
         losses.append(loss.item())
         if step % 25 == 0:

@@ -29,7 +29,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .dit import apply_rope, rope_3d, timestep_embedding
+from .dit import Denoiser, apply_rope, rope_3d, timestep_embedding
 from .text import TEXT_DIM
 
 
@@ -134,7 +134,7 @@ class AttnBlock(nn.Module):
         return seq.transpose(1, 2).reshape(bt, ch, hh, ww)
 
 
-class VideoUNet(nn.Module):
+class VideoUNet(Denoiser):
     """Velocity model v(x_t, t | text, conditioning frames, clip progress) over (B, C, T, h, w) latents."""
 
     def __init__(self, cfg: UNetConfig) -> None:
@@ -211,12 +211,3 @@ class VideoUNet(nn.Module):
                 h = attn(res(torch.cat([h, skip], 1), cvec, tt), tt, text, text_mask)
         out = self.out(F.silu(self.out_norm(h)))  # (B*T', C*tp, h, w)
         return out.view(b, tt, c, tp, hh, ww).permute(0, 2, 1, 3, 4, 5).reshape(b, c, frames, hh, ww)
-
-    def null_text(self, b: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Unconditional text inputs for a batch of b (classifier-free guidance)."""
-        tokens = self.null_tokens.expand(b, 1, -1)
-        mask = torch.ones(b, 1, dtype=torch.bool, device=tokens.device)
-        return tokens, mask, self.null_pooled.expand(b, -1)
-
-    def num_params(self) -> int:
-        return sum(p.numel() for p in self.parameters())
