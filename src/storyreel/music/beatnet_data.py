@@ -1,23 +1,29 @@
 """Training songs for the beat/downbeat TCN, each written as a .npz (y, beats, downbeats, weight).
 
-Two sources, both with exact bar positions:
-- the tuning half of the GTZAN dev set (files 0000[1-4] only: 0000[6-9] are held out, 00000/00005 unused);
-- storyreel's own song generator (music.synth), with random tempo, meter, feel and arrangement.
-(Rendered MIDI with exact bars, e.g. the music21 corpus through fluidsynth, would be a third; not done yet.)
+Three sources, all with exact bar positions:
+- the tuning half of the GTZAN dev set (files 0000[1-4] only: 0000[6-9] are held out, 00000/00005 unused;
+  `--validate 00004` leaves those files out, to judge a recipe on real recordings the network never heard);
+- storyreel's own song generator (music.synth), with random tempo, meter, feel and arrangement;
+- random band arrangements as General MIDI (music.midi_songs) rendered by the `fluidsynth` program with a
+  GM soundfont (Debian: `apt-get install fluidsynth fluid-soundfont-gm`; a training-time tool only), with
+  random EQ and noise.
 
-    python -m storyreel.music.beatnet_data --out DIR [--gtzan DIR] [--synth N]
+    python -m storyreel.music.beatnet_data --out DIR [--gtzan DIR [--validate 00004]] [--synth N] [--midi N]
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+import subprocess
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
 from .beatnet import SR
+from .midi_songs import midi_bytes, random_arrangement
 from .songspec import PartSpec, SongSpec
 from .synth import synth_song
 
@@ -28,18 +34,22 @@ _SETS = ["pad kick snare hats bass", "pad kick hats", "pad bass arp", "pad kick 
          "kick snare hats bass lead", "pad arp", "pad lead bass", "kick snare bass arp"]
 
 
-def gtzan_songs(folder: Path, out: Path) -> int:
-    """The tuning GTZAN files (audio/*.wav + beats/*.beats with 'time beat-number' lines)."""
+SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
+
+
+def gtzan_songs(folder: Path, out: Path, validate: str | None = None) -> int:
+    """The tuning GTZAN files (audio/*.wav + beats/*.beats with 'time beat-number' lines), less those whose
+    number is `validate` (kept apart to judge the recipe)."""
     n = 0
     for wav in sorted((folder / "audio").glob("*.wav")):
-        if not TUNE_FILES.search(wav.name):
+        if not TUNE_FILES.search(wav.name) or (validate and f".{validate}." in wav.name):
             continue
         ann = np.loadtxt(folder / "beats" / (wav.stem + ".beats"), ndmin=2)
         y, sr = sf.read(wav, dtype="float32", always_2d=True)
         assert sr == SR, wav
         beats = ann[:, 0]
         np.savez(out / f"gtzan_{wav.stem}.npz", y=y.mean(axis=1), beats=beats, downbeats=beats[ann[:, 1] == 1],
-                 weight=3.0)
+                 weight=4.0)
         n += 1
     return n
 
@@ -70,17 +80,63 @@ def synth_songs(n: int, out: Path, seed: int = 7) -> int:
     return n
 
 
+def rendered(arr_midi: bytes, soundfont: Path = SOUNDFONT) -> np.ndarray:
+    """Mono float32 samples at SR of a MIDI file, rendered by the fluidsynth program."""
+    with tempfile.TemporaryDirectory() as tmp:
+        mid, wav = Path(tmp) / "song.mid", Path(tmp) / "song.wav"
+        mid.write_bytes(arr_midi)
+        subprocess.run(["fluidsynth", "-ni", "-q", "-g", "0.5", "-r", str(SR), "-F", str(wav), str(soundfont), str(mid)],
+                       check=True, capture_output=True)
+        y, sr = sf.read(wav, dtype="float32", always_2d=True)
+    assert sr == SR
+    return y.mean(axis=1)
+
+
+def coloured(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A random recording chain: a spectral tilt and band limits (a different mic, room, mix), sometimes
+    noise (tape hiss, crowd) at 8-30 dB SNR, and a level."""
+    spec = np.fft.rfft(y)
+    f = np.fft.rfftfreq(len(y), 1.0 / SR)
+    octaves = np.log2(np.maximum(f, 20.0) / 1000.0)
+    gain_db = rng.uniform(-4, 4) * octaves  # tilt, dB per octave around 1 kHz
+    gain_db += np.where(f < rng.uniform(20, 150), -18.0, 0.0) + np.where(f > rng.uniform(4000, 11000), -15.0, 0.0)
+    y = np.fft.irfft(spec * 10 ** (gain_db / 20), n=len(y)).astype(np.float32)
+    if rng.random() < 0.35:
+        noise = np.cumsum(rng.normal(size=len(y))).astype(np.float32) if rng.random() < 0.5 else rng.normal(size=len(y))
+        noise = noise - np.convolve(noise, np.ones(64) / 64, mode="same")  # brownish/white, no DC drift
+        snr = rng.uniform(8, 30)
+        y = y + noise.astype(np.float32) * np.sqrt(np.mean(y**2) / (np.mean(noise**2) + 1e-12) / 10 ** (snr / 10))
+    return (y / (np.abs(y).max() + 1e-9) * rng.uniform(0.3, 0.95)).astype(np.float32)
+
+
+def midi_songs(n: int, out: Path, seed: int = 11) -> int:
+    """n rendered random arrangements (music.midi_songs), 45 s at most each."""
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        arr = random_arrangement(rng)
+        y = coloured(rendered(midi_bytes(arr)), rng)[: 45 * SR]
+        np.savez(out / f"midi_{i:03d}.npz", y=y, beats=arr.beats, downbeats=arr.downbeats, weight=1.0,
+                 style=arr.style, bpm=arr.bpm, beats_per_bar=arr.beats_per_bar)
+        if i % 25 == 0:
+            print(f"midi {i}: {arr.style} {arr.bpm:.0f} BPM {arr.beats_per_bar}/bar", flush=True)
+    return n
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--gtzan", type=Path, help="the dev-set folder (audio/, beats/)")
+    ap.add_argument("--validate", help="a tuning file number (e.g. 00004) to leave out of training")
     ap.add_argument("--synth", type=int, default=0, help="number of generated songs")
+    ap.add_argument("--midi", type=int, default=0, help="number of rendered MIDI arrangements")
     a = ap.parse_args(argv)
     a.out.mkdir(parents=True, exist_ok=True)
     if a.gtzan:
-        print("gtzan", gtzan_songs(a.gtzan, a.out), flush=True)
+        print("gtzan", gtzan_songs(a.gtzan, a.out, a.validate), flush=True)
     if a.synth:
         print("synth", synth_songs(a.synth, a.out), flush=True)
+    if a.midi:
+        print("midi", midi_songs(a.midi, a.out), flush=True)
     return 0
 
 

@@ -5,7 +5,10 @@ samples at beatnet.SR), `beats` and `downbeats` (seconds): the tuning half of th
 storyreel's own generator and rendered MIDI (see music.beatnet_data). Time-stretch augmentation comes free:
 the front end is computed at several hop sizes, which plays the song faster or slower on the frame grid.
 
-    python -m storyreel.music.beatnet_train --data DIR --run DIR [--steps N]
+    python -m storyreel.music.beatnet_train --data DIR --run DIR [--steps N] [--stop-at K]
+
+`--stop-at K` ends the run at step K of the N-step schedule (resume later with the same N): long runs go in
+segments that share the machine.
 
 torch is imported inside the functions that need it: analysis never imports this module.
 """
@@ -13,6 +16,7 @@ torch is imported inside the functions that need it: analysis never imports this
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
@@ -21,7 +25,8 @@ import numpy as np
 from . import beatnet
 
 STRETCHES = (0.76, 0.84, 0.92, 1.0, 1.08, 1.18, 1.3)  # hop scale: >1 plays the song faster on the grid
-CHANNELS = 40
+MIDI_STRETCHES = STRETCHES[1::2]  # rendered MIDI songs already have random tempos: three stretches do
+CHANNELS = 40  # the shipped weights' width (beatnet.forward reads any width and depth from the weights)
 BLOCKS = 11  # dilations 1..1024 frames: a receptive field of ~47 s
 CROP = 1536  # frames per training example (~18 s)
 
@@ -78,7 +83,7 @@ def prepare(data: Path, cache: Path) -> list[tuple[np.ndarray, np.ndarray, float
     for f in sorted(data.glob("*.npz")):
         d = np.load(f)
         weight = float(d["weight"]) if "weight" in d else 1.0
-        for s in STRETCHES:
+        for s in MIDI_STRETCHES if f.stem.startswith("midi_") else STRETCHES:
             c = cache / f"{f.stem}@{s}.npz"
             if c.exists():
                 e = np.load(c)
@@ -92,13 +97,31 @@ def prepare(data: Path, cache: Path) -> list[tuple[np.ndarray, np.ndarray, float
     return out
 
 
-def train(data: Path, run: Path, steps: int, batch: int = 8, lr: float = 2e-3) -> Path:
-    """Train (resuming from run/beatnet.pt), checkpointing every 100 steps; returns the checkpoint."""
+def augmented(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A random level/contrast jitter, a smooth random EQ curve over the mel bands and sometimes a masked
+    band (as SpecAugment) on an input crop (2 * N_MELS, T): the same song as another mix or recording chain."""
+    n = beatnet.N_MELS
+    x = x * float(rng.uniform(0.8, 1.25)) + float(rng.normal(0, 0.1))
+    knots = rng.normal(0, 0.35, 5)
+    x[:n] += np.interp(np.arange(n), np.linspace(0, n - 1, 5), knots)[:, None].astype(np.float32)
+    if rng.random() < 0.3:
+        a = int(rng.integers(0, n - 12))
+        w = int(rng.integers(4, 12))
+        x[a : a + w] = x[:n].mean()
+        x[n + a : n + a + w] = 0.0
+    return x
+
+
+def train(data: Path, run: Path, steps: int, batch: int = 8, lr: float = 2e-3, stop_at: int | None = None,
+          channels: int = CHANNELS) -> Path:
+    """Train (resuming from run/beatnet.pt), checkpointing every 100 steps (and keeping every 1,000th);
+    returns the checkpoint."""
     import torch
 
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))  # shared cores: one thread unless told
     items = prepare(data, run / "cache")
     probs = np.array([w for _, _, w in items]) / sum(w for _, _, w in items)
-    net = build_net()
+    net = build_net(channels=channels)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     ckpt = run / "beatnet.pt"
     step = 0
@@ -110,7 +133,7 @@ def train(data: Path, run: Path, steps: int, batch: int = 8, lr: float = 2e-3) -
     rng = np.random.default_rng(step)
     pos_weight = torch.tensor([3.0, 6.0])[None, :, None]
     t0, losses = time.time(), []
-    while step < steps:
+    while step < min(steps, stop_at or steps):
         xs, ys = [], []
         for i in rng.choice(len(items), size=batch, p=probs):
             x, y, _ = items[i]
@@ -119,8 +142,7 @@ def train(data: Path, run: Path, steps: int, batch: int = 8, lr: float = 2e-3) -
             if xc.shape[1] < CROP:
                 xc = np.pad(xc, ((0, 0), (0, CROP - xc.shape[1])))
                 yc = np.pad(yc, ((0, 0), (0, CROP - yc.shape[1])))
-            xc = xc * float(rng.uniform(0.8, 1.25)) + float(rng.normal(0, 0.1))  # level/contrast jitter
-            xs.append(xc)
+            xs.append(augmented(xc, rng))
             ys.append(yc)
         x_t, y_t = torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ys))  # (B, C, CROP), (B, 2, CROP)
         for g in opt.param_groups:  # cosine decay to 5 % after a 100-step warm-up
@@ -136,6 +158,8 @@ def train(data: Path, run: Path, steps: int, batch: int = 8, lr: float = 2e-3) -
         if step % 100 == 0 or step == steps:
             torch.save({"net": net.state_dict(), "opt": opt.state_dict(), "step": step}, ckpt.with_suffix(".tmp"))
             ckpt.with_suffix(".tmp").replace(ckpt)
+            if step % 1000 == 0:
+                torch.save({"net": net.state_dict(), "step": step}, run / f"beatnet_{step}.pt")
             print(f"step {step} loss {np.mean(losses[-100:]):.4f} {time.time() - t0:.0f}s", flush=True)
     return ckpt
 
@@ -155,13 +179,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, required=True)
     ap.add_argument("--run", type=Path, required=True)
     ap.add_argument("--steps", type=int, default=3000)
+    ap.add_argument("--stop-at", type=int, help="end at this step of the --steps schedule")
+    ap.add_argument("--channels", type=int, default=CHANNELS)
     ap.add_argument("--export", type=Path, help="write the weights here from the run's checkpoint and stop")
     a = ap.parse_args(argv)
     a.run.mkdir(parents=True, exist_ok=True)
     if a.export:
         print(export(a.run / "beatnet.pt", a.export))
         return 0
-    train(a.data, a.run, a.steps)
+    train(a.data, a.run, a.steps, stop_at=a.stop_at, channels=a.channels)
     return 0
 
 
