@@ -265,6 +265,7 @@ class Sample:
     caption: str
     video: np.ndarray = field(repr=False)
     masks: np.ndarray | None = field(default=None, repr=False)  # (T, H, W) object index, -1 background
+    layout: Layout | None = None  # where its objects are: the layout-guided model's input
 
 
 def sample(seed: int, height: int = 48, width: int = 80, frames: int = 16, *, heldout: bool | None = False,
@@ -274,4 +275,4 @@ def sample(seed: int, height: int = 48, width: int = 80, frames: int = 16, *, he
     scene = random_scene(rng, heldout=heldout, style=style)
     layout = random_layout(scene, rng, width / height, style)
     m = np.full((frames, height, width), -1, np.int8) if masks else None
-    return Sample(scene, caption(scene, rng), render(scene, layout, height, width, frames, masks=m), m)
+    return Sample(scene, caption(scene, rng), render(scene, layout, height, width, frames, masks=m), m, layout)

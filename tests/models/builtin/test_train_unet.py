@@ -26,6 +26,26 @@ def test_snippets_are_two_frame_slices_that_know_their_place_in_the_clip():
     assert torch.allclose(prog[:, 0], first / 15) and torch.allclose(prog[:, 1], (first + 1) / 15)
 
 
+def test_snippets_cut_the_same_frames_of_the_layout_discs():
+    z = torch.arange(16.0).view(1, 1, 16, 1, 1).expand(3, 4, 16, 2, 2).contiguous()
+    w = torch.zeros(3, 16, 2, 2)
+    discs = torch.arange(16.0).view(1, 1, 16, 1, 1).expand(3, 2, 16, 3, 5).contiguous()
+    out = train_unet.snippets_of([z, None, None, None, w], np.random.default_rng(1), discs=discs)
+    zs, ds = out[0], out[6]
+    assert ds.shape == (3, 2, 2, 3, 5) and torch.equal(ds[:, 0, :, 0, 0], zs[:, 0, :, 0, 0])
+
+
+def test_training_layouts_drop_ids_with_the_caption_and_sometimes_drop_the_layout():
+    discs, ids = torch.ones(400, 2, 2, 3, 5), torch.zeros(400, 2, 2, dtype=torch.long)
+    drop_text = torch.arange(400) < 100
+    cfg = train_unet.UNetTrainConfig(layout_drop=0.25)
+    lay = train_unet._layout(discs, ids, drop_text, cfg)
+    no_layout = lay.discs.flatten(1).sum(1) == 0
+    assert 0.15 < no_layout.float().mean() < 0.35
+    named = lay.ids[:, 0, 0] == 0
+    assert not named[:100].any() and named[100:][~no_layout[100:]].all()
+
+
 def test_training_checkpoints_resumes_and_exports_weights_the_model_loads(tmp_path):
     cfg = train_unet.UNetTrainConfig(steps=2, clips=1, snippets=2, buffer_clips=8, checkpoint_every_s=1e9)
     lines: list[str] = []
@@ -49,4 +69,12 @@ def test_training_checkpoints_resumes_and_exports_weights_the_model_loads(tmp_pa
     fresh_run = tmp_path / "new-machine"
     train_unet.train_unet(cfg4, fresh_run, log=lines.append, progress_dir=out)
     assert any("progress weights at step 3" in s for s in lines)
-    assert torch.load(fresh_run / "unet.pt", weights_only=False)["step"] == 4
+    assert any("widened the progress weights for a layout input" in s for s in lines)
+    state = torch.load(fresh_run / "unet.pt", weights_only=False)
+    assert state["step"] == 4 and state["unet_cfg"]["layout_dim"] == cfg4.layout_dim
+
+    # the widened, layout-guided net exports and generates with the planned layout
+    guided = train_unet.export_unet(fresh_run, tmp_path / "guided")
+    clip = BuiltinModel(guided).generate(GenerationRequest(prompt="a red star moves right", seed=0, height=48,
+                                                           width=80, frames=4, steps=2))
+    assert clip.frames.shape == (4, 48, 80, 3)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from storyreel.models.builtin.flow import Conditioning, flow_loss, sample
+from storyreel.models.builtin.layout import NO_COLOUR, NO_SHAPE, SLOTS, LayoutInput
 from storyreel.models.builtin.unet import UNetConfig, VideoUNet
 
 TINY = UNetConfig(channels=(8, 16), blocks=1, head_dim=8, cond_dim=16, text_dim=12)
@@ -88,3 +89,42 @@ def test_a_tiny_unet_overfits_one_clip():
         opt.step()
     torch.manual_seed(1)
     assert flow_loss(*args).item() < 0.5 * first
+
+
+def _layout(b: int, frames: int, h: int, w: int, colour: int = 0, shape: int = 0) -> LayoutInput:
+    d = torch.zeros(b, SLOTS, frames, h, w)
+    d[:, 0, :, 2:6, 2:6] = 1.0  # one object in the top-left corner
+    ids = torch.tensor([[colour, shape], [NO_COLOUR, NO_SHAPE]]).expand(b, SLOTS, 2)
+    return LayoutInput(d, ids)
+
+
+def test_the_layout_and_its_ids_change_the_prediction_and_a_widened_net_computes_what_it_did():
+    torch.manual_seed(0)
+    old = VideoUNet(TINY)
+    _perturb(old)
+    x, text = _inputs()
+    args = (x, torch.full((2,), 0.5), x, torch.zeros(2, 4), *text)
+    net = old.widen_for_layout(4)
+    assert net.cfg.layout_dim == 4
+    assert torch.allclose(net(*args), old(*args), atol=1e-6)  # new stem weights are zero
+    assert torch.allclose(net(*args, layout=_layout(2, 4, 12, 20)), old(*args), atol=1e-6)
+    _perturb(net)
+    star, heart = net(*args, layout=_layout(2, 4, 12, 20, shape=3)), net(*args, layout=_layout(2, 4, 12, 20, shape=4))
+    assert (star - heart).abs().max() > 1e-4  # the shape id reaches the output
+    assert (star - net(*args)).abs().max() > 1e-4  # and so does having a layout at all
+
+
+def test_the_sampler_gives_the_layout_to_both_guidance_branches_with_ids_only_in_the_conditional_one():
+    seen = []
+
+    class Spy(VideoUNet):
+        def forward(self, *a, layout=None, **k):
+            seen.append(layout)
+            return super().forward(*a, layout=layout, **k)
+
+    model = Spy(UNetConfig(**{**TINY.__dict__, "layout_dim": 4}))
+    x, (tok, mask, pooled) = _inputs(b=1)
+    sample(model, torch.randn_like(x), tok, mask, pooled, steps=1, guidance=3.0, layout=_layout(1, 4, 12, 20, 2, 1))
+    lay = seen[0]
+    assert lay.discs.shape[0] == 2 and torch.equal(lay.discs[0], lay.discs[1])
+    assert lay.ids[0, 0].tolist() == [2, 1] and lay.ids[1, 0].tolist() == [NO_COLOUR, NO_SHAPE]

@@ -64,6 +64,7 @@ def flow_loss(
     drop_text: torch.Tensor,  # (B,) bool: caption dropped, for classifier-free guidance
     weight: torch.Tensor | None = None,  # (B, T, h, w) per latent cell, e.g. objects weighing more
     progress: torch.Tensor | None = None,  # (B, T) each frame's place in its clip, for snippets (U-Net only)
+    layout=None,  # layout.LayoutInput: object discs and ids (layout-guided U-Net only)
 ) -> torch.Tensor:
     """Mean squared velocity error over the frames that are not given (weighted per cell if asked)."""
     b = x0.shape[0]
@@ -83,6 +84,8 @@ def flow_loss(
         text_mask = torch.where(drop_text.view(b, 1), nm, text_mask)
         pooled = torch.where(drop_text.view(b, 1), npool, pooled)
     extra = {} if progress is None else {"progress": progress}
+    if layout is not None:
+        extra["layout"] = layout
     v = model(xt, t, x0, cond_mask, text, text_mask, pooled, **extra)
     keep = (1 - m) if weight is None else (1 - m) * weight[:, None]  # (B, 1, T, h, w)
     err = (v.float() - (noise - x0)) ** 2 * keep
@@ -105,12 +108,16 @@ def sample(
     shift: float = 1.0,
     x_start: torch.Tensor | None = None,
     callback=None,
+    layout=None,
 ) -> torch.Tensor:
     """Euler ODE from t=start_t to 0 with classifier-free guidance; deterministic given the noise.
 
     start_t < 1 with x_start is SDEdit (video-to-video restyle): the source is
     noised to start_t and integrated from there.
     shift > 1 spends more steps at high noise (SD3's timestep shift).
+    A layout (layout.LayoutInput, layout-guided U-Net only) keeps its discs in both guidance branches and its
+    colour and shape ids only in the conditional one (training drops the ids with the caption): guidance pushes
+    towards what the caption and the ids say, not towards where the objects are, which the discs fix in both.
     """
     b = noise.shape[0]
     cond = cond or Conditioning.none_like(noise)
@@ -120,6 +127,11 @@ def sample(
     ts = shift * ts / (1 + (shift - 1) * ts)
     nt, nm, npool = model.null_text(b)
     use_cfg = guidance != 1.0
+    extra, extra2 = {}, {}
+    if layout is not None:
+        extra["layout"] = layout
+        unnamed = layout.unnamed()
+        extra2["layout"] = type(layout)(torch.cat([layout.discs, unnamed.discs]), torch.cat([layout.ids, unnamed.ids]))
     for i in range(steps):
         t, t_next = float(ts[i]), float(ts[i + 1])
         x = x * (1 - m) + cond.latents * m
@@ -131,12 +143,12 @@ def sample(
             v_both = model(
                 torch.cat([x, x]), torch.cat([tt, tt]), torch.cat([cond.latents, cond.latents]),
                 torch.cat([cond.mask, cond.mask]), torch.cat([text, nt_p]), torch.cat([text_mask, nm_p]),
-                torch.cat([pooled, npool]),
+                torch.cat([pooled, npool]), **extra2,
             )
             v_c, v_u = v_both.float().chunk(2)
             v = v_u + guidance * (v_c - v_u)
         else:
-            v = model(x, tt, cond.latents, cond.mask, text, text_mask, pooled).float()
+            v = model(x, tt, cond.latents, cond.mask, text, text_mask, pooled, **extra).float()
         x = x + (t_next - t) * v
         if callback is not None:
             callback(i + 1, steps)

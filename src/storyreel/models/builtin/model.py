@@ -15,11 +15,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ... import world
 from ...errors import StoryreelError
 from ...eval.adherence import probe_adherence
 from ..base import Clip, GenerationRequest, VideoModelBase
 from . import text as text_mod
 from .flow import Conditioning, sample
+from .layout import LayoutInput, anchored_tracks, discs, object_tracks, scene_ids
+from .planner import plan_scene
 from .spec import BUILTIN_CAPABILITIES, NATIVE, NATIVE_SIZES
 from .weights import WEIGHTS_DIR, WeightsMissing, load_autoencoder, load_denoiser, weights_identity
 
@@ -91,11 +94,12 @@ class BuiltinModel(VideoModelBase):
         if req.video is not None:
             x_start = ae.encode_video(torch.from_numpy(np.ascontiguousarray(req.video))[None])
             start_t = float(np.clip(req.strength, 0.0, 1.0))
+        layout = self._layout(dit, ae, req) if getattr(dit.cfg, "layout_dim", 0) else None
         latents = sample(
             dit, noise, emb.tokens, emb.mask, emb.pooled, cond,
             steps=req.steps or self.default_steps,
             guidance=self.default_guidance if req.guidance is None else req.guidance,
-            start_t=start_t, x_start=x_start, callback=progress,
+            start_t=start_t, x_start=x_start, callback=progress, layout=layout,
         )
         frames = ae.decode_video(latents)[0].numpy()  # (T, H, W, 3) uint8
         info = {
@@ -107,6 +111,23 @@ class BuiltinModel(VideoModelBase):
             **req.conditioning_summary(),
         }
         return Clip(frames, self.native.fps, req, info)
+
+    @staticmethod
+    def _layout(dit, ae, req: GenerationRequest) -> LayoutInput | None:
+        """The layout-guided U-Net's input: the planned scene's objects placed by the request's seed, their
+        paths anchored to given first and last frames; none for a restyle or a prompt without objects."""
+        scene = plan_scene(req.prompt)
+        if req.video is not None or not scene.things:
+            return None
+        rng = np.random.default_rng([int(req.seed) & 0x7FFFFFFF, 7])
+        placed = world.random_layout(scene, rng, req.width / req.height, world.BOLD)
+        tracks = object_tracks(scene, placed, req.height, req.width, req.frames)
+        if req.first_frames is not None or req.last_frames is not None:
+            first = None if req.first_frames is None else req.first_frames[-1]
+            last = None if req.last_frames is None else req.last_frames[0]
+            tracks = anchored_tracks(tracks, scene, first, last)
+        d = discs(tracks, req.height, req.width, ae.cfg.downsample)
+        return LayoutInput(torch.from_numpy(d)[None], torch.from_numpy(scene_ids(scene))[None])
 
     def _conditioning(self, ae, req: GenerationRequest, noise: torch.Tensor) -> Conditioning | None:
         if req.first_frames is None and req.last_frames is None:

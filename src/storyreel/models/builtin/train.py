@@ -109,11 +109,16 @@ def optimiser_step(model: torch.nn.Module, ema: torch.nn.Module, opt: torch.opti
 
 
 def video_batch(rng: np.random.Generator, n: int, aspect: str, heldout: bool | None = False, masks: bool = False,
-                style: world.WorldStyle = world.CLASSIC):
-    """(video (n, T, H, W, 3) uint8, captions) and, with masks, also (n, T, H, W) bool object masks."""
+                style: world.WorldStyle = world.CLASSIC, samples_out: list | None = None):
+    """(video (n, T, H, W, 3) uint8, captions) and, with masks, also (n, T, H, W) bool object masks.
+
+    `samples_out`, if given, receives the world.Sample of each clip (scene and layout).
+    """
     h, w = ASPECTS[aspect]
     samples = [world.sample(int(rng.integers(1 << 62)), h, w, FRAMES, heldout=heldout, masks=masks, style=style)
                for _ in range(n)]
+    if samples_out is not None:
+        samples_out.extend(samples)
     video = torch.from_numpy(np.stack([s.video for s in samples]))  # (n, T, H, W, 3) uint8
     if masks:
         return video, [s.caption for s in samples], torch.from_numpy(np.stack([s.masks >= 0 for s in samples]))
@@ -208,18 +213,23 @@ class ReplayBuffer:
 
     KEYS = ("z", "tok", "mask", "pool", "w")
 
-    def add(self, aspect: str, latents: torch.Tensor, emb: text_mod.TextEmbedding, weights: torch.Tensor) -> None:
+    def add(self, aspect: str, latents: torch.Tensor, emb: text_mod.TextEmbedding, weights: torch.Tensor,
+            extras: dict[str, torch.Tensor] | None = None) -> None:
+        """Add a batch; `extras` are more per-example tensors (the layout-guided U-Net's discs and ids)."""
         emb = text_mod.pad_to(emb, self.text_len)
-        d = self.data.setdefault(aspect, {k: [] for k in self.KEYS})
+        extras = extras or {}
+        keys = self.KEYS + tuple(extras)
+        d = self.data.setdefault(aspect, {k: [] for k in keys})
         cap = max(1, int(self.size * ASPECT_WEIGHTS[aspect]))
         for i in range(latents.shape[0]):
-            items = (latents[i].half(), emb.tokens[i].half(), emb.mask[i], emb.pooled[i].half(), weights[i].half())
+            items = (latents[i].half(), emb.tokens[i].half(), emb.mask[i], emb.pooled[i].half(), weights[i].half(),
+                     *(v[i] for v in extras.values()))
             if len(d["z"]) < cap:
-                for key, v in zip(self.KEYS, items):
+                for key, v in zip(keys, items):
                     d[key].append(v)
             else:
                 j = self.next.get(aspect, 0)
-                for key, v in zip(self.KEYS, items):
+                for key, v in zip(keys, items):
                     d[key][j] = v
                 self.next[aspect] = (j + 1) % cap
 
@@ -230,10 +240,16 @@ class ReplayBuffer:
         return len(self.data.get(aspect, {"z": []})["z"])
 
     def draw(self, aspect: str, n: int, rng: np.random.Generator):
+        """(z, tok, mask, pool, w) of n random examples."""
+        return self.draw_with_extras(aspect, n, rng)[0]
+
+    def draw_with_extras(self, aspect: str, n: int, rng: np.random.Generator):
+        """((z, tok, mask, pool, w), {extra name: tensor}) of n random examples."""
         d = self.data[aspect]
         idx = rng.integers(len(d["z"]), size=n)
         pick = lambda key: torch.stack([d[key][i] for i in idx])  # noqa: E731
-        return pick("z").float(), pick("tok").float(), pick("mask"), pick("pool").float(), pick("w").float()
+        base = pick("z").float(), pick("tok").float(), pick("mask"), pick("pool").float(), pick("w").float()
+        return base, {k: pick(k) for k in d if k not in self.KEYS}
 
 
 def load_autoencoder_for_training(run_dir: Path) -> FrameAutoencoder:

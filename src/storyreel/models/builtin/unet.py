@@ -30,6 +30,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .dit import Denoiser, apply_rope, rope_3d, timestep_embedding
+from .layout import NO_COLOUR, NO_SHAPE, LayoutInput
 from .text import TEXT_DIM
 
 
@@ -45,6 +46,7 @@ class UNetConfig:
     head_dim: int = 32
     cond_dim: int = 128
     text_dim: int = TEXT_DIM
+    layout_dim: int = 0  # width of each object's colour + shape embedding in the layout input; 0: no layout input
     arch: str = "unet"
 
 
@@ -147,7 +149,11 @@ class VideoUNet(Denoiser):
         self.text_proj = nn.Sequential(nn.LayerNorm(cfg.text_dim), nn.Linear(cfg.text_dim, cfg.text_dim))
         self.null_tokens = nn.Parameter(torch.randn(1, 1, cfg.text_dim) * 0.02)
         self.null_pooled = nn.Parameter(torch.randn(1, cfg.text_dim) * 0.02)
-        self.stem = nn.Conv2d((2 * cfg.latent_channels + 1) * tp, ch[0], 3, padding=1)
+        self.layout_channels = cfg.layout_dim + 1 if cfg.layout_dim else 0  # occupancy + what is there
+        if cfg.layout_dim:
+            self.colour_emb = nn.Embedding(NO_COLOUR + 1, cfg.layout_dim)
+            self.shape_emb = nn.Embedding(NO_SHAPE + 1, cfg.layout_dim)
+        self.stem = nn.Conv2d((2 * cfg.latent_channels + 1 + self.layout_channels) * tp, ch[0], 3, padding=1)
         self.down = nn.ModuleList()
         self.downsample = nn.ModuleList()
         skips, cur = [], ch[0]
@@ -180,6 +186,7 @@ class VideoUNet(Denoiser):
         text_mask: torch.Tensor,  # (B, L) bool
         pooled: torch.Tensor,  # (B, text_dim)
         progress: torch.Tensor | None = None,  # (B, T) each frame's place in its clip, 0..1; default: a whole clip
+        layout: LayoutInput | None = None,  # object discs and ids (layout.py); None: no layout
     ) -> torch.Tensor:
         b, c, frames, hh, ww = x.shape
         tp = self.cfg.t_patch
@@ -187,7 +194,10 @@ class VideoUNet(Denoiser):
         if progress is None:
             progress = torch.linspace(0, 1, frames, device=x.device).expand(b, frames)
         m = cond_mask[:, None, :, None, None].to(x.dtype).expand(b, 1, frames, hh, ww)
-        inp = torch.cat([x, cond * m, m], dim=1)  # (B, 2C+1, T, h, w)
+        parts = [x, cond * m, m]
+        if self.layout_channels:
+            parts.append(self._layout_map(layout, b, frames, hh, ww).to(x.dtype))
+        inp = torch.cat(parts, dim=1)  # (B, 2C+1 [+ layout_dim+1], T, h, w)
         inp = inp.view(b, -1, tt, tp, hh, ww).permute(0, 2, 1, 3, 4, 5).reshape(b * tt, -1, hh, ww)  # (B*T', Cin*tp, h, w)
         vec = self.t_mlp(timestep_embedding(t, 256)) + self.pooled_mlp(pooled)  # (B, D)
         prog = progress.view(b, tt, tp).mean(-1).reshape(-1)  # (B*T',) the pair's mean progress
@@ -211,3 +221,26 @@ class VideoUNet(Denoiser):
                 h = attn(res(torch.cat([h, skip], 1), cvec, tt), tt, text, text_mask)
         out = self.out(F.silu(self.out_norm(h)))  # (B*T', C*tp, h, w)
         return out.view(b, tt, c, tp, hh, ww).permute(0, 2, 1, 3, 4, 5).reshape(b, c, frames, hh, ww)
+
+    def _layout_map(self, layout: LayoutInput | None, b: int, frames: int, hh: int, ww: int) -> torch.Tensor:
+        """(B, layout_dim + 1, T, h, w): occupancy, and each disc painted with its object's colour + shape embedding."""
+        if layout is None:
+            layout = LayoutInput.empty(b, frames, hh, ww).to(self.stem.weight.device)
+        d = layout.discs.float()  # (B, K, T, h, w)
+        e = self.colour_emb(layout.ids[..., 0]) + self.shape_emb(layout.ids[..., 1])  # (B, K, E)
+        what = torch.einsum("bkthw,bke->bethw", d, e)  # (B, E, T, h, w)
+        return torch.cat([d.sum(1, keepdim=True).clamp(max=1.0), what], dim=1)
+
+    def widen_for_layout(self, layout_dim: int) -> "VideoUNet":
+        """This net with a layout input added, the new stem weights zero: it computes what it did before."""
+        cfg = UNetConfig(**{**self.cfg.__dict__, "layout_dim": layout_dim})
+        net = VideoUNet(cfg)
+        state = net.state_dict()
+        for k, v in self.state_dict().items():
+            if k == "stem.weight":
+                state[k].zero_()
+                state[k][:, : v.shape[1]] = v  # old input channels come first: (channel, frame of pair) order
+            else:
+                state[k] = v
+        net.load_state_dict(state)
+        return net
