@@ -138,3 +138,27 @@ def test_render_reports_progress_through_a_callback(project):
     generation = [e for e in events if e.task == "generation"]
     assert generation[-1].done == generation[-1].total == rep.shots == 4
     assert [e.done for e in events if e.task == "encoding"][-1] == round(8.0 * 24)
+
+
+class _Upsampling(WorldModel):
+    """WorldModel with a 2x super-resolution stage that counts its calls and the sizes it was given."""
+
+    def __init__(self) -> None:
+        self.sizes: list[tuple[int, int]] = []
+
+    def upsample(self, frames):
+        self.sizes.append(frames.shape[1:3])
+        return frames.repeat(2, axis=1).repeat(2, axis=2)
+
+
+def test_render_runs_the_super_resolution_stage_once_per_shot_on_native_frames_unless_told_not_to(tmp_path, monkeypatch):
+    model = _Upsampling()
+    use_backend(monkeypatch, model, name="nocond")
+    monkeypatch.setenv("STORYREEL_CACHE", str(tmp_path / "cache"))
+    project = write_project(tmp_path, BOARD, 8.0)
+    rep = run_render(project, tmp_path / "sr.mp4", RenderOptions())
+    assert model.sizes == [(48, 80)] * rep.shots and "upsampling" in rep.stages
+    assert probe(tmp_path / "sr.mp4")["width"] == 160  # the output size is the plan's, whatever the source's
+    model.sizes.clear()
+    _invoke("render", project, "-o", tmp_path / "native.mp4", "--no-sr")
+    assert model.sizes == []

@@ -78,6 +78,7 @@ class RenderOptions:
     executor: str = "local"  # local | ray
     ray_address: str | None = None
     grade: bool | None = None  # colour grade on/off; None: the storyboard's
+    sr: bool = True  # the backend's super-resolution stage over native frames before the edit
     prices: Path | None = None  # the price table of hosted models (default $STORYREEL_PRICES, else storyreel's)
 
 
@@ -305,6 +306,9 @@ def render(source: str | Path, out: str | Path, options: RenderOptions | None = 
         with _timed(rep.stages, "grade"):
             windows = [r.clip.info.get("windows") for r in results]
             frames, grade_report = grade_shots(plan, frames, fps, music, windows)  # 6: colour continuity
+    if options.sr:
+        with _timed(rep.stages, "upsampling"):
+            frames = upsample_takes(checked.backend, frames, progress)  # 6b: native frames, before the edit resamples
     name = checked.backend.name
     metadata = {"title": plan.title,
                 "comment": f"AI-generated with storyreel {__version__}; model: {name}; storyboard {plan.storyboard_hash}",
@@ -315,6 +319,15 @@ def render(source: str | Path, out: str | Path, options: RenderOptions | None = 
     with _timed(rep.stages, "export"):
         write_side_files(job, plan, music, results, checked, outputs, thumbs, shot_media, grade_report, options)  # 8
     return rep
+
+
+def upsample_takes(backend: VideoModel, frames: list[np.ndarray], progress: Progress | None = None) -> list[np.ndarray]:
+    """Each take's native frames through the backend's super-resolution stage (identity for backends without)."""
+    out = []
+    for i, f in enumerate(frames):
+        out.append(backend.upsample(f))
+        report(progress, "upsampling", "upsampling", i + 1, len(frames))
+    return out
 
 
 @contextmanager

@@ -27,7 +27,8 @@ def generate(
     loop: bool = typer.Option(False, help="Make a clip that loops seamlessly."),
     restyle: Optional[Path] = typer.Option(None, help="Video-to-video: restyle this clip (SDEdit)."),
     strength: float = typer.Option(0.6, help="With --restyle: how much to change, 0..1."),
-    scale: Optional[int] = typer.Option(None, help="Upscale factor for the written file (bicubic); default: to at least 360 px tall."),
+    scale: Optional[int] = typer.Option(None, help="Bicubic upscale factor after the super-resolution stage (1: the stage's own size, 192x320 for the built-in model); default: to at least 360 px tall."),
+    sr: bool = typer.Option(True, "--sr/--no-sr", help="The model's super-resolution stage (built-in model: 4x the native 48x80); --no-sr writes the native size."),
 ) -> None:
     """Make one clip from text: the text-to-video primitive."""
     from ..generate import run_generate  # deferred: see cli.app
@@ -42,6 +43,6 @@ def generate(
             extend=load_frames(extend) if extend else None,
             connect=(load_frames(connect[0]), load_frames(connect[1])) if connect else None,
             loop=loop, restyle=load_frames(restyle) if restyle else None, strength=strength, scale=scale,
-            progress=bars,
+            sr=sr, progress=bars,
         )
     console.print(f"wrote {path}")

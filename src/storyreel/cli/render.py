@@ -35,6 +35,7 @@ def render(
     prices: Optional[Path] = typer.Option(None, help="Price table of hosted models, TOML of NAME = dollars per second (default $STORYREEL_PRICES, else storyreel's)."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before a render estimated above --confirm-above."),
     confirm_above: float = typer.Option(1.0, help="Ask for confirmation when the estimated cost exceeds this many dollars."),
+    sr: bool = typer.Option(True, "--sr/--no-sr", help="The model's super-resolution stage over its native frames before the edit (built-in model: 4x); --no-sr edits the native frames."),
     grade: Optional[bool] = typer.Option(None, "--grade/--no-grade", help="Colour continuity: match each shot's opening colours to the previous shot's last frame (default: the storyboard's `grade:`)."),
 ) -> None:
     """Render a storyboard (or an edited plan) into a music video."""
@@ -46,7 +47,7 @@ def render(
         model=model, takes=takes, pick=parse_pick(pick), only=parse_only(only), sandbox=sandbox, cache_dir=cache_dir,
         crf=crf, export_shots=export_shots, policy=policy, c2pa_cert=c2pa_cert, c2pa_key=c2pa_key,
         model_options={"dtype": dtype, "offload": offload, "vae_tiling": vae_tiling, "cache": block_cache},
-        executor=executor, ray_address=ray_address, grade=grade, prices=prices,
+        executor=executor, ray_address=ray_address, grade=grade, prices=prices, sr=sr,
     )
 
     def confirm(estimate) -> bool:

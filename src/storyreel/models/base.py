@@ -109,6 +109,10 @@ class VideoModel(Protocol):
         """(height, width) to generate at for an output of width x height, on the backend's grid."""
         ...
 
+    def upsample(self, frames: np.ndarray) -> np.ndarray:
+        """Its super-resolution stage over native frames (T, H, W, 3) uint8 -> (T, H', W', 3); identity without one."""
+        ...
+
     def check_available(self) -> None:
         """Raise StoryreelError now (before any work) if the weights are not here; cheap."""
         ...
@@ -131,6 +135,10 @@ class VideoModelBase:
     def size_for(self, width: int, height: int) -> tuple[int, int]:
         """Its native size: the edit crops and scales to the output."""
         return self.native.height, self.native.width  # type: ignore[attr-defined]
+
+    def upsample(self, frames: np.ndarray) -> np.ndarray:
+        """A backend's super-resolution stage over its native frames (T, H, W, 3); none here: the frames as they are."""
+        return frames
 
     def check_available(self) -> None:
         """Nothing to check: the backend has what it needs."""

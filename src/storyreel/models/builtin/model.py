@@ -24,7 +24,8 @@ from .flow import Conditioning, sample
 from .layout import LayoutInput, anchored_tracks, discs, object_tracks, scene_ids
 from .planner import plan_scene
 from .spec import BUILTIN_CAPABILITIES, NATIVE, NATIVE_SIZES
-from .weights import WEIGHTS_DIR, WeightsMissing, load_autoencoder, load_denoiser, weights_identity
+from .upsampler import upsample
+from .weights import WEIGHTS_DIR, WeightsMissing, load_autoencoder, load_denoiser, load_upsampler, weights_identity
 
 
 def native_size_for(width: int, height: int) -> tuple[int, int]:
@@ -53,6 +54,19 @@ class BuiltinModel(VideoModelBase):
             return load_autoencoder(self.weights_dir), load_denoiser(self.weights_dir)
         except WeightsMissing as e:
             raise StoryreelError(str(e)) from None
+
+    @cached_property
+    def _upsampler(self):
+        return load_upsampler(self.weights_dir)
+
+    def upsample(self, frames: np.ndarray) -> np.ndarray:
+        """The 4x super-resolution stage (upsampler.py) over native frames; the frames as they are where the
+        weights have no such stage."""
+        if self._upsampler is None:
+            return frames
+        if self.threads:
+            torch.set_num_threads(self.threads)
+        return upsample(self._upsampler, frames)
 
     def size_for(self, width: int, height: int) -> tuple[int, int]:
         """(height, width) to generate for an output of width x height: the trained size nearest in aspect."""

@@ -16,6 +16,7 @@ from ...fsio import atomic_path, atomic_write
 from .autoencoder import AEConfig, FrameAutoencoder
 from .dit import DiTConfig, VideoDiT
 from .unet import UNetConfig, VideoUNet
+from .upsampler import Upsampler, UpsamplerConfig
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
@@ -39,6 +40,9 @@ def save_weights(ae: FrameAutoencoder, denoiser: VideoDiT | VideoUNet, out_dir: 
         with atomic_path(out_dir / f"{name}.safetensors") as tmp:
             save_file(state, str(tmp))
     config = {"ae": asdict(ae.cfg), arch: asdict(denoiser.cfg), **info}
+    old = json.loads((out_dir / "config.json").read_text()) if (out_dir / "config.json").exists() else {}
+    if "upsampler" in old and (out_dir / "upsampler.safetensors").exists():  # a new base keeps its SR stage
+        config.update({k: old[k] for k in ("upsampler", "upsampler_steps") if k in old})
     atomic_write(out_dir / "config.json", json.dumps(config, indent=2) + "\n")
     return out_dir
 
@@ -76,6 +80,26 @@ def load_unet(weights_dir: Path = WEIGHTS_DIR) -> VideoUNet:
     unet = VideoUNet(UNetConfig(**cfg))
     unet.load_state_dict(_load_state(weights_dir / "unet.safetensors"))
     return unet.eval()
+
+
+def save_upsampler(net: Upsampler, out_dir: Path, info: dict) -> Path:
+    """The super-resolution stage as fp16 safetensors beside the base model's, its config merged into config.json."""
+    state = {k: v.detach().to(torch.float16).contiguous() for k, v in net.state_dict().items()}
+    with atomic_path(out_dir / "upsampler.safetensors") as tmp:
+        save_file(state, str(tmp))
+    config = {**read_config(out_dir), "upsampler": asdict(net.cfg), **info}
+    atomic_write(out_dir / "config.json", json.dumps(config, indent=2) + "\n")
+    return out_dir
+
+
+def load_upsampler(weights_dir: Path = WEIGHTS_DIR) -> Upsampler | None:
+    """The super-resolution stage, or None where the weights have none."""
+    cfg = read_config(weights_dir).get("upsampler")
+    if cfg is None or not (weights_dir / "upsampler.safetensors").exists():
+        return None
+    net = Upsampler(UpsamplerConfig(**cfg))
+    net.load_state_dict(_load_state(weights_dir / "upsampler.safetensors"))
+    return net.eval()
 
 
 def load_denoiser(weights_dir: Path = WEIGHTS_DIR) -> VideoDiT | VideoUNet:
