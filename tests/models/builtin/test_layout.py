@@ -21,8 +21,9 @@ def test_discs_sit_on_the_object_and_follow_its_motion():
     tracks = L.object_tracks(RIGHT, placed, H, W, T)
     assert np.all(np.diff(tracks[0, :, 0]) > 0)  # moving right
     assert np.isnan(tracks[1]).all()  # the empty second slot
-    d = L.discs(tracks, H, W, DS)
-    assert d.shape == (L.SLOTS, T, H // DS, W // DS) and d[1].max() == 0.0
+    lay = L.layout_input(RIGHT, placed, H, W, T)
+    d, coords = (m[0].numpy() for m in lay.maps(H // DS, W // DS))
+    assert d.shape == (L.SLOTS, T, H // DS, W // DS) and d[1].max() == 0.0 and coords.shape == (L.SLOTS, 2, T, H // DS, W // DS)
     for f in (0, T - 1):
         ii, jj = np.mgrid[: H // DS, : W // DS]
         wsum = d[0, f].sum()
@@ -30,6 +31,12 @@ def test_discs_sit_on_the_object_and_follow_its_motion():
         assert abs(x - tracks[0, f, 0]) < DS / H and abs(y - tracks[0, f, 1]) < DS / H
         area = d[0, f].sum() * (DS / H) ** 2
         assert abs(area - np.pi * tracks[0, f, 2] ** 2) < 0.25 * np.pi * tracks[0, f, 2] ** 2
+        # the object's own coordinates: about 0 at its centre, about -1 / +1 a radius to its left / right
+        cx, cy, r = tracks[0, f] / (DS / H)  # in cells
+        i, j = int(cy), int(cx)
+        assert abs(coords[0, 0, f, i, j] - ((j + 0.5) - cx) / r) < 1e-4
+        assert abs(coords[0, 1, f, i, j] - ((i + 0.5) - cy) / r) < 1e-4
+    assert np.abs(coords).max() <= 1.5 + 1e-6 and coords[1].max() == 0.0
     ids = L.scene_ids(RIGHT)
     assert ids.tolist() == [[list(world.COLOURS).index("red"), list(world.SHAPES).index("star")], [L.NO_COLOUR, L.NO_SHAPE]]
 
@@ -57,12 +64,14 @@ def test_paths_are_anchored_to_given_first_and_last_frames():
 
 
 def test_unnamed_and_select_drop_ids_and_whole_layouts():
-    d = torch.rand(3, L.SLOTS, 2, 4, 4)
+    tracks = torch.rand(3, L.SLOTS, 2, 3) * 0.3 + 0.2
     ids = torch.zeros(3, L.SLOTS, 2, dtype=torch.long)
-    lay = L.LayoutInput(d, ids)
+    lay = L.LayoutInput(tracks, ids)
     un = lay.unnamed(torch.tensor([True, False, False]))
     assert un.ids[0].tolist() == [[L.NO_COLOUR, L.NO_SHAPE]] * L.SLOTS and un.ids[1].eq(0).all()
-    assert torch.equal(un.discs, d)
+    assert torch.equal(un.tracks, tracks)
     kept = lay.select(torch.tensor([False, True, True]))
-    assert kept.discs[0].eq(0).all() and torch.equal(kept.discs[1:], d[1:])
+    assert torch.isnan(kept.tracks[0]).all() and torch.equal(kept.tracks[1:], tracks[1:])
     assert kept.ids[0].tolist() == [[L.NO_COLOUR, L.NO_SHAPE]] * L.SLOTS
+    discs, coords = kept.maps(6, 10)
+    assert discs[0].max() == 0 and coords[0].abs().max() == 0 and discs[1].max() > 0.5

@@ -26,21 +26,21 @@ def test_snippets_are_two_frame_slices_that_know_their_place_in_the_clip():
     assert torch.allclose(prog[:, 0], first / 15) and torch.allclose(prog[:, 1], (first + 1) / 15)
 
 
-def test_snippets_cut_the_same_frames_of_the_layout_discs():
+def test_snippets_cut_the_same_frames_of_the_object_tracks():
     z = torch.arange(16.0).view(1, 1, 16, 1, 1).expand(3, 4, 16, 2, 2).contiguous()
     w = torch.zeros(3, 16, 2, 2)
-    discs = torch.arange(16.0).view(1, 1, 16, 1, 1).expand(3, 2, 16, 3, 5).contiguous()
-    out = train_unet.snippets_of([z, None, None, None, w], np.random.default_rng(1), discs=discs)
-    zs, ds = out[0], out[6]
-    assert ds.shape == (3, 2, 2, 3, 5) and torch.equal(ds[:, 0, :, 0, 0], zs[:, 0, :, 0, 0])
+    tracks = torch.arange(16.0).view(1, 1, 16, 1).expand(3, 2, 16, 3).contiguous()
+    out = train_unet.snippets_of([z, None, None, None, w], np.random.default_rng(1), tracks=tracks)
+    zs, tr = out[0], out[6]
+    assert tr.shape == (3, 2, 2, 3) and torch.equal(tr[:, 0, :, 0], zs[:, 0, :, 0, 0])
 
 
 def test_training_layouts_drop_ids_with_the_caption_and_sometimes_drop_the_layout():
-    discs, ids = torch.ones(400, 2, 2, 3, 5), torch.zeros(400, 2, 2, dtype=torch.long)
+    tracks, ids = torch.full((400, 2, 2, 3), 0.3), torch.zeros(400, 2, 2, dtype=torch.long)
     drop_text = torch.arange(400) < 100
     cfg = train_unet.UNetTrainConfig(layout_drop=0.25)
-    lay = train_unet._layout(discs, ids, drop_text, cfg)
-    no_layout = lay.discs.flatten(1).sum(1) == 0
+    lay = train_unet._layout(tracks, ids, drop_text, cfg)
+    no_layout = torch.isnan(lay.tracks).flatten(1).all(1)
     assert 0.15 < no_layout.float().mean() < 0.35
     named = lay.ids[:, 0, 0] == 0
     assert not named[:100].any() and named[100:][~no_layout[100:]].all()
@@ -71,7 +71,7 @@ def test_training_checkpoints_resumes_and_exports_weights_the_model_loads(tmp_pa
     assert any("progress weights at step 3" in s for s in lines)
     assert any("widened the progress weights for a layout input" in s for s in lines)
     state = torch.load(fresh_run / "unet.pt", weights_only=False)
-    assert state["step"] == 4 and state["unet_cfg"]["layout_dim"] == cfg4.layout_dim
+    assert state["step"] == 4 and state["unet_cfg"]["layout_dim"] == cfg4.layout_dim and state["unet_cfg"]["layout_coords"]
 
     # the widened, layout-guided net exports and generates with the planned layout
     guided = train_unet.export_unet(fresh_run, tmp_path / "guided")

@@ -92,10 +92,10 @@ def test_a_tiny_unet_overfits_one_clip():
 
 
 def _layout(b: int, frames: int, h: int, w: int, colour: int = 0, shape: int = 0) -> LayoutInput:
-    d = torch.zeros(b, SLOTS, frames, h, w)
-    d[:, 0, :, 2:6, 2:6] = 1.0  # one object in the top-left corner
+    tracks = torch.full((b, SLOTS, frames, 3), float("nan"))
+    tracks[:, 0] = torch.tensor([0.3, 0.3, 0.2])  # one object near the top-left corner, in short-side units
     ids = torch.tensor([[colour, shape], [NO_COLOUR, NO_SHAPE]]).expand(b, SLOTS, 2)
-    return LayoutInput(d, ids)
+    return LayoutInput(tracks, ids)
 
 
 def test_the_layout_and_its_ids_change_the_prediction_and_a_widened_net_computes_what_it_did():
@@ -104,14 +104,17 @@ def test_the_layout_and_its_ids_change_the_prediction_and_a_widened_net_computes
     _perturb(old)
     x, text = _inputs()
     args = (x, torch.full((2,), 0.5), x, torch.zeros(2, 4), *text)
-    net = old.widen_for_layout(4)
-    assert net.cfg.layout_dim == 4
+    net = old.widen_for_layout(4, coords=False)
+    assert net.cfg.layout_dim == 4 and not net.cfg.layout_coords
     assert torch.allclose(net(*args), old(*args), atol=1e-6)  # new stem weights are zero
     assert torch.allclose(net(*args, layout=_layout(2, 4, 12, 20)), old(*args), atol=1e-6)
     _perturb(net)
     star, heart = net(*args, layout=_layout(2, 4, 12, 20, shape=3)), net(*args, layout=_layout(2, 4, 12, 20, shape=4))
     assert (star - heart).abs().max() > 1e-4  # the shape id reaches the output
     assert (star - net(*args)).abs().max() > 1e-4  # and so does having a layout at all
+    wider = net.widen_for_layout(4, coords=True)  # u2 -> u3: object coordinates added, outputs unchanged
+    assert wider.layout_channels == net.layout_channels + 2
+    assert torch.allclose(wider(*args, layout=_layout(2, 4, 12, 20, shape=3)), star, atol=1e-6)
 
 
 def test_the_sampler_gives_the_layout_to_both_guidance_branches_with_ids_only_in_the_conditional_one():
@@ -126,5 +129,5 @@ def test_the_sampler_gives_the_layout_to_both_guidance_branches_with_ids_only_in
     x, (tok, mask, pooled) = _inputs(b=1)
     sample(model, torch.randn_like(x), tok, mask, pooled, steps=1, guidance=3.0, layout=_layout(1, 4, 12, 20, 2, 1))
     lay = seen[0]
-    assert lay.discs.shape[0] == 2 and torch.equal(lay.discs[0], lay.discs[1])
+    assert lay.tracks.shape[0] == 2 and torch.equal(lay.tracks[0, 0], lay.tracks[1, 0])
     assert lay.ids[0, 0].tolist() == [2, 1] and lay.ids[1, 0].tolist() == [NO_COLOUR, NO_SHAPE]

@@ -64,7 +64,7 @@ def flow_loss(
     drop_text: torch.Tensor,  # (B,) bool: caption dropped, for classifier-free guidance
     weight: torch.Tensor | None = None,  # (B, T, h, w) per latent cell, e.g. objects weighing more
     progress: torch.Tensor | None = None,  # (B, T) each frame's place in its clip, for snippets (U-Net only)
-    layout=None,  # layout.LayoutInput: object discs and ids (layout-guided U-Net only)
+    layout=None,  # layout.LayoutInput: object tracks and ids (layout-guided U-Net only)
 ) -> torch.Tensor:
     """Mean squared velocity error over the frames that are not given (weighted per cell if asked)."""
     b = x0.shape[0]
@@ -115,9 +115,9 @@ def sample(
     start_t < 1 with x_start is SDEdit (video-to-video restyle): the source is
     noised to start_t and integrated from there.
     shift > 1 spends more steps at high noise (SD3's timestep shift).
-    A layout (layout.LayoutInput, layout-guided U-Net only) keeps its discs in both guidance branches and its
+    A layout (layout.LayoutInput, layout-guided U-Net only) keeps its tracks in both guidance branches and its
     colour and shape ids only in the conditional one (training drops the ids with the caption): guidance pushes
-    towards what the caption and the ids say, not towards where the objects are, which the discs fix in both.
+    towards what the caption and the ids say, not towards where the objects are, which the tracks fix in both.
     """
     b = noise.shape[0]
     cond = cond or Conditioning.none_like(noise)
@@ -131,7 +131,7 @@ def sample(
     if layout is not None:
         extra["layout"] = layout
         unnamed = layout.unnamed()
-        extra2["layout"] = type(layout)(torch.cat([layout.discs, unnamed.discs]), torch.cat([layout.ids, unnamed.ids]))
+        extra2["layout"] = type(layout)(torch.cat([layout.tracks, unnamed.tracks]), torch.cat([layout.ids, unnamed.ids]))
     for i in range(steps):
         t, t_next = float(ts[i]), float(ts[i + 1])
         x = x * (1 - m) + cond.latents * m

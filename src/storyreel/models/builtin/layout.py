@@ -33,34 +33,53 @@ _SHAPE_IDS = {s: i for i, s in enumerate(world.SHAPES)}
 
 @dataclass
 class LayoutInput:
-    """The denoiser's layout input: discs (B, SLOTS, T, h, w) in 0..1 and ids (B, SLOTS, 2) colour and shape."""
+    """The denoiser's layout input: each object's track (B, SLOTS, T, 3) of screen x, y and radius in short-side
+    units (NaN for an empty slot) and its ids (B, SLOTS, 2), colour and shape. `maps` draws it on a latent grid."""
 
-    discs: torch.Tensor
+    tracks: torch.Tensor
     ids: torch.Tensor
 
     @staticmethod
-    def empty(b: int, frames: int, h: int, w: int) -> "LayoutInput":
+    def empty(b: int, frames: int) -> "LayoutInput":
         """No layout: what a clip trained with its layout dropped sees (restyle, or a prompt with no object)."""
         ids = torch.tensor([NO_COLOUR, NO_SHAPE]).expand(b, SLOTS, 2).clone()
-        return LayoutInput(torch.zeros(b, SLOTS, frames, h, w), ids)
+        return LayoutInput(torch.full((b, SLOTS, frames, 3), float("nan")), ids)
 
     def select(self, keep: torch.Tensor) -> "LayoutInput":
         """This layout where keep (B,) is True, the empty layout elsewhere."""
-        none = LayoutInput.empty(*self.discs.shape[:1], *self.discs.shape[2:])
-        k = keep.view(-1, 1, 1, 1, 1)
-        return LayoutInput(torch.where(k, self.discs, none.discs.to(self.discs)),
+        none = LayoutInput.empty(self.tracks.shape[0], self.tracks.shape[2])
+        return LayoutInput(torch.where(keep.view(-1, 1, 1, 1), self.tracks, none.tracks.to(self.tracks)),
                            torch.where(keep.view(-1, 1, 1), self.ids, none.ids.to(self.ids)))
 
     def unnamed(self, where: torch.Tensor | None = None) -> "LayoutInput":
-        """The same discs with the empty slot's ids (where (B,) is True, or everywhere): what guidance's
+        """The same tracks with the empty slot's ids (where (B,) is True, or everywhere): what guidance's
         unconditional branch sees, and what training shows with the caption dropped."""
         none = torch.tensor([NO_COLOUR, NO_SHAPE], device=self.ids.device).expand_as(self.ids)
         if where is None:
-            return LayoutInput(self.discs, none.clone())
-        return LayoutInput(self.discs, torch.where(where.view(-1, 1, 1), none, self.ids))
+            return LayoutInput(self.tracks, none.clone())
+        return LayoutInput(self.tracks, torch.where(where.view(-1, 1, 1), none, self.ids))
 
     def to(self, device) -> "LayoutInput":
-        return LayoutInput(self.discs.to(device), self.ids.to(device))
+        return LayoutInput(self.tracks.to(device), self.ids.to(device))
+
+    def maps(self, h: int, w: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """On an h x w latent grid: discs (B, SLOTS, T, h, w) in 0..1 with one cell of soft edge, and each
+        object's own coordinates (B, SLOTS, 2, T, h, w): offset from its centre over its radius, out to 1.5
+        radii (beyond, 0). The coordinates are the same for every shape; what a star is in them the net learns."""
+        cell = 1.0 / min(h, w)  # short-side units per latent cell
+        ys = (torch.arange(h, device=self.tracks.device) + 0.5) * cell
+        xs = (torch.arange(w, device=self.tracks.device) + 0.5) * cell
+        valid = ~torch.isnan(self.tracks[..., 0])  # (B, K, T)
+        tr = torch.nan_to_num(self.tracks.float(), nan=0.0)
+        x, y, r = (tr[..., k, None, None] for k in range(3))  # (B, K, T, 1, 1)
+        r = r.clamp(min=1e-3)
+        dx, dy = xs.view(1, 1, 1, 1, w) - x, ys.view(1, 1, 1, h, 1) - y  # (B, K, T, 1, w), (B, K, T, h, 1)
+        dist = torch.sqrt(dx**2 + dy**2)  # (B, K, T, h, w)
+        v = valid[..., None, None].float()
+        disc = ((r - dist) / cell + 0.5).clamp(0, 1) * v
+        near = ((1.5 * r - dist) / cell + 0.5).clamp(0, 1) * v
+        coords = torch.stack([dx.expand_as(dist) / r, dy.expand_as(dist) / r], 2) * near[:, :, None]
+        return disc, coords
 
 
 def object_tracks(scene: world.Scene, layout: world.Layout, height: int, width: int, frames: int) -> np.ndarray:
@@ -73,17 +92,6 @@ def object_tracks(scene: world.Scene, layout: world.Layout, height: int, width: 
     return out
 
 
-def discs(tracks: np.ndarray, height: int, width: int, downsample: int) -> np.ndarray:
-    """(SLOTS, T, h, w) float32 soft discs on the latent grid, one latent cell of edge, from object_tracks."""
-    h, w = height // downsample, width // downsample
-    cell = downsample / min(height, width)  # short-side units per latent cell
-    ys, xs = (np.arange(h) + 0.5) * cell, (np.arange(w) + 0.5) * cell
-    x, y, r = (tracks[..., k][..., None, None] for k in range(3))  # (SLOTS, T, 1, 1)
-    dist = np.sqrt((xs[None, None, None, :] - x) ** 2 + (ys[None, None, :, None] - y) ** 2)
-    d = np.clip((r - dist) / cell + 0.5, 0.0, 1.0)
-    return np.nan_to_num(d, nan=0.0).astype(np.float32)
-
-
 def scene_ids(scene: world.Scene) -> np.ndarray:
     """(SLOTS, 2) int64 colour and shape ids of the scene's objects; empty slots get the none ids."""
     ids = np.array([[NO_COLOUR, NO_SHAPE]] * SLOTS, np.int64)
@@ -92,11 +100,10 @@ def scene_ids(scene: world.Scene) -> np.ndarray:
     return ids
 
 
-def layout_input(scene: world.Scene, layout: world.Layout, height: int, width: int, frames: int,
-                 downsample: int) -> LayoutInput:
+def layout_input(scene: world.Scene, layout: world.Layout, height: int, width: int, frames: int) -> LayoutInput:
     """One scene's layout input, batch of one."""
-    d = discs(object_tracks(scene, layout, height, width, frames), height, width, downsample)
-    return LayoutInput(torch.from_numpy(d)[None], torch.from_numpy(scene_ids(scene))[None])
+    tracks = object_tracks(scene, layout, height, width, frames)
+    return LayoutInput(torch.from_numpy(tracks).float()[None], torch.from_numpy(scene_ids(scene))[None])
 
 
 def locate(frame: np.ndarray, colour: str) -> tuple[float, float, float] | None:

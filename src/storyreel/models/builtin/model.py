@@ -21,7 +21,7 @@ from ...eval.adherence import probe_adherence
 from ..base import Clip, GenerationRequest, VideoModelBase
 from . import text as text_mod
 from .flow import Conditioning, sample
-from .layout import LayoutInput, anchored_tracks, discs, object_tracks, scene_ids
+from .layout import LayoutInput, anchored_tracks, object_tracks, scene_ids
 from .planner import plan_scene
 from .spec import BUILTIN_CAPABILITIES, NATIVE, NATIVE_SIZES
 from .upsampler import upsample
@@ -140,8 +140,7 @@ class BuiltinModel(VideoModelBase):
             first = None if req.first_frames is None else req.first_frames[-1]
             last = None if req.last_frames is None else req.last_frames[0]
             tracks = anchored_tracks(tracks, scene, first, last)
-        d = discs(tracks, req.height, req.width, ae.cfg.downsample)
-        return LayoutInput(torch.from_numpy(d)[None], torch.from_numpy(scene_ids(scene))[None])
+        return LayoutInput(torch.from_numpy(tracks).float()[None], torch.from_numpy(scene_ids(scene))[None])
 
     def _conditioning(self, ae, req: GenerationRequest, noise: torch.Tensor) -> Conditioning | None:
         if req.first_frames is None and req.last_frames is None:

@@ -215,7 +215,7 @@ class ReplayBuffer:
 
     def add(self, aspect: str, latents: torch.Tensor, emb: text_mod.TextEmbedding, weights: torch.Tensor,
             extras: dict[str, torch.Tensor] | None = None) -> None:
-        """Add a batch; `extras` are more per-example tensors (the layout-guided U-Net's discs and ids)."""
+        """Add a batch; `extras` are more per-example tensors (the layout-guided U-Net's object tracks and ids)."""
         emb = text_mod.pad_to(emb, self.text_len)
         extras = extras or {}
         keys = self.KEYS + tuple(extras)

@@ -65,15 +65,16 @@ class UNetTrainConfig:
     ema: float = 0.998
     seed: int = 0
     layout_dim: int = 16  # layout-guided (layout.py); a run resumed from a net without layout input is widened
+    layout_coords: bool = True  # each object's own coordinates in the layout input (layout.maps)
     layout_drop: float = 0.1  # share of samples trained with no layout at all (restyle, prompts with no object)
     checkpoint_every_s: float = 300.0
     device: str = "cpu"
     bf16: bool = False  # on this CPU bf16 convolutions run ~10x slower than fp32; on a GPU use it
 
 
-def snippets_of(batch, rng: np.random.Generator, length: int = 2, discs: torch.Tensor | None = None):
+def snippets_of(batch, rng: np.random.Generator, length: int = 2, tracks: torch.Tensor | None = None):
     """Cut one `length`-frame snippet from each clip at a random even offset: (z, tok, mask, pool, w, progress),
-    and the same frames of `discs` (n, SLOTS, T, h, w) as a seventh item when given."""
+    and the same frames of the object `tracks` (n, SLOTS, T, 3) as a seventh item when given."""
     z, tok, mask, pool, w = batch
     n, frames = z.shape[0], z.shape[2]
     start = rng.integers(0, (frames - length) // 2 + 1, size=n) * 2
@@ -81,9 +82,9 @@ def snippets_of(batch, rng: np.random.Generator, length: int = 2, discs: torch.T
     zs = torch.stack([z[i, :, idx[i]] for i in range(n)])  # (n, C, length, h, w)
     ws = torch.stack([w[i, idx[i]] for i in range(n)])  # (n, length, h, w)
     progress = idx.float() / (frames - 1)  # (n, length)
-    if discs is None:
+    if tracks is None:
         return zs, tok, mask, pool, ws, progress
-    return zs, tok, mask, pool, ws, progress, torch.stack([discs[i][:, idx[i]] for i in range(n)])
+    return zs, tok, mask, pool, ws, progress, torch.stack([tracks[i][:, idx[i]] for i in range(n)])
 
 
 @torch.no_grad()
@@ -92,15 +93,15 @@ def _fresh(ae, rng, n: int, aspect: str, buffer: ReplayBuffer, weight: float) ->
     video, captions, masks = video_batch(rng, n, aspect, masks=True, style=world.BOLD, samples_out=samples)
     z = ae.encode_video(video).float()
     hh, ww = video.shape[2:4]
-    lay = [layout_input(s.scene, s.layout, hh, ww, video.shape[1], ae.cfg.downsample) for s in samples]
-    extras = {"discs": torch.cat([x.discs for x in lay]).half(), "ids": torch.cat([x.ids for x in lay])}
+    lay = [layout_input(s.scene, s.layout, hh, ww, video.shape[1]) for s in samples]
+    extras = {"tracks": torch.cat([x.tracks for x in lay]), "ids": torch.cat([x.ids for x in lay])}
     buffer.add(aspect, z, text_mod.encode(captions), object_weight(masks, ae.cfg.downsample, weight), extras)
 
 
-def _layout(discs: torch.Tensor, ids: torch.Tensor, drop_text: torch.Tensor, cfg: UNetTrainConfig) -> LayoutInput:
+def _layout(tracks: torch.Tensor, ids: torch.Tensor, drop_text: torch.Tensor, cfg: UNetTrainConfig) -> LayoutInput:
     """The training layout: ids dropped with the caption (guidance), the whole layout dropped for a few."""
-    lay = LayoutInput(discs.float(), ids).unnamed(drop_text.cpu())
-    return lay.select(torch.rand(discs.shape[0]) >= cfg.layout_drop).to(cfg.device)
+    lay = LayoutInput(tracks.float(), ids).unnamed(drop_text.cpu())
+    return lay.select(torch.rand(tracks.shape[0]) >= cfg.layout_drop).to(cfg.device)
 
 
 def _step_loss(model, cfg: UNetTrainConfig, buffer: ReplayBuffer, aspect: str, rng: np.random.Generator) -> torch.Tensor:
@@ -113,12 +114,12 @@ def _step_loss(model, cfg: UNetTrainConfig, buffer: ReplayBuffer, aspect: str, r
         z, tok, mask, pool, w = (v.to(dev) for v in batch)
         cond = random_cond_mask(cfg.clips, z.shape[2]).to(dev)
         drop = (torch.rand(cfg.clips) < cfg.text_drop).to(dev)
-        lay = _layout(extras["discs"], extras["ids"], drop, cfg) if guided else None
+        lay = _layout(extras["tracks"], extras["ids"], drop, cfg) if guided else None
         losses.append(flow_loss(model, z, tok, mask, pool, cond, drop, w, layout=lay))
         units.append(cfg.clips * z.shape[2])
     if cfg.snippets:
         batch, extras = buffer.draw_with_extras(aspect, cfg.snippets, rng)
-        zs, tok, mask, pool, ws, prog, ds = snippets_of(batch, rng, discs=extras["discs"])
+        zs, tok, mask, pool, ws, prog, ds = snippets_of(batch, rng, tracks=extras["tracks"])
         zs, tok, mask, pool, ws, prog = (v.to(dev) for v in (zs, tok, mask, pool, ws, prog))
         cond = torch.zeros(cfg.snippets, zs.shape[2], device=dev)
         drop = (torch.rand(cfg.snippets) < cfg.text_drop).to(dev)
@@ -186,11 +187,13 @@ def _restore(ckpt: Path, cfg: UNetTrainConfig, unet_cfg: UNetConfig | None, log,
         unet_cfg = UNetConfig(**saved)
     elif (progress_dir / "unet.safetensors").exists():
         progress = load_unet(progress_dir)
-        if cfg.layout_dim and not progress.cfg.layout_dim:
-            progress = progress.widen_for_layout(cfg.layout_dim)
-            log(f"widened the progress weights for a layout input ({cfg.layout_dim}-d object embeddings)")
+        wants = (cfg.layout_dim, cfg.layout_coords and bool(cfg.layout_dim))
+        if cfg.layout_dim and (progress.cfg.layout_dim, progress.cfg.layout_coords) != wants:
+            progress = progress.widen_for_layout(cfg.layout_dim, cfg.layout_coords)
+            log(f"widened the progress weights for a layout input ({cfg.layout_dim}-d object embeddings"
+                f"{', object coordinates' if cfg.layout_coords else ''})")
         unet_cfg = progress.cfg
-    model = VideoUNet(unet_cfg or UNetConfig(layout_dim=cfg.layout_dim)).to(dev)
+    model = VideoUNet(unet_cfg or UNetConfig(layout_dim=cfg.layout_dim, layout_coords=cfg.layout_coords and bool(cfg.layout_dim))).to(dev)
     ema = VideoUNet(model.cfg).to(dev)
     ema.load_state_dict(model.state_dict())
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.01, betas=(0.9, 0.99))

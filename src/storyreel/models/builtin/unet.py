@@ -47,6 +47,7 @@ class UNetConfig:
     cond_dim: int = 128
     text_dim: int = TEXT_DIM
     layout_dim: int = 0  # width of each object's colour + shape embedding in the layout input; 0: no layout input
+    layout_coords: bool = False  # the layout input also carries each object's own coordinates (layout.maps)
     arch: str = "unet"
 
 
@@ -149,7 +150,8 @@ class VideoUNet(Denoiser):
         self.text_proj = nn.Sequential(nn.LayerNorm(cfg.text_dim), nn.Linear(cfg.text_dim, cfg.text_dim))
         self.null_tokens = nn.Parameter(torch.randn(1, 1, cfg.text_dim) * 0.02)
         self.null_pooled = nn.Parameter(torch.randn(1, cfg.text_dim) * 0.02)
-        self.layout_channels = cfg.layout_dim + 1 if cfg.layout_dim else 0  # occupancy + what is there
+        # occupancy, what is there, and (layout_coords) where in its object a cell is
+        self.layout_channels = cfg.layout_dim + 1 + 2 * cfg.layout_coords if cfg.layout_dim else 0
         if cfg.layout_dim:
             self.colour_emb = nn.Embedding(NO_COLOUR + 1, cfg.layout_dim)
             self.shape_emb = nn.Embedding(NO_SHAPE + 1, cfg.layout_dim)
@@ -186,7 +188,7 @@ class VideoUNet(Denoiser):
         text_mask: torch.Tensor,  # (B, L) bool
         pooled: torch.Tensor,  # (B, text_dim)
         progress: torch.Tensor | None = None,  # (B, T) each frame's place in its clip, 0..1; default: a whole clip
-        layout: LayoutInput | None = None,  # object discs and ids (layout.py); None: no layout
+        layout: LayoutInput | None = None,  # object tracks and ids (layout.py); None: no layout
     ) -> torch.Tensor:
         b, c, frames, hh, ww = x.shape
         tp = self.cfg.t_patch
@@ -223,17 +225,27 @@ class VideoUNet(Denoiser):
         return out.view(b, tt, c, tp, hh, ww).permute(0, 2, 1, 3, 4, 5).reshape(b, c, frames, hh, ww)
 
     def _layout_map(self, layout: LayoutInput | None, b: int, frames: int, hh: int, ww: int) -> torch.Tensor:
-        """(B, layout_dim + 1, T, h, w): occupancy, and each disc painted with its object's colour + shape embedding."""
+        """(B, layout_channels, T, h, w): occupancy, each disc painted with its object's colour + shape embedding,
+        and (layout_coords) each object's own coordinates where it is."""
         if layout is None:
-            layout = LayoutInput.empty(b, frames, hh, ww).to(self.stem.weight.device)
-        d = layout.discs.float()  # (B, K, T, h, w)
+            layout = LayoutInput.empty(b, frames).to(self.stem.weight.device)
+        d, coords = layout.maps(hh, ww)  # (B, K, T, h, w), (B, K, 2, T, h, w)
         e = self.colour_emb(layout.ids[..., 0]) + self.shape_emb(layout.ids[..., 1])  # (B, K, E)
         what = torch.einsum("bkthw,bke->bethw", d, e)  # (B, E, T, h, w)
-        return torch.cat([d.sum(1, keepdim=True).clamp(max=1.0), what], dim=1)
+        parts = [d.sum(1, keepdim=True).clamp(max=1.0), what]
+        if self.cfg.layout_coords:
+            parts.append(coords.sum(1))  # (B, 2, T, h, w); objects rarely overlap, and then both are seen
+        return torch.cat(parts, dim=1)
 
-    def widen_for_layout(self, layout_dim: int) -> "VideoUNet":
-        """This net with a layout input added, the new stem weights zero: it computes what it did before."""
-        cfg = UNetConfig(**{**self.cfg.__dict__, "layout_dim": layout_dim})
+    def widen_for_layout(self, layout_dim: int, coords: bool = True) -> "VideoUNet":
+        """This net with a (wider) layout input, the new stem weights zero: it computes what it did before.
+
+        From no layout input, or from one without object coordinates (run u2) to one with them; the old input
+        channels come first in the stem's (channel, frame of pair) order, so their weights stay where they are.
+        """
+        if self.cfg.layout_dim and self.cfg.layout_dim != layout_dim:
+            raise ValueError(f"cannot change the layout embedding width {self.cfg.layout_dim} -> {layout_dim}")
+        cfg = UNetConfig(**{**self.cfg.__dict__, "layout_dim": layout_dim, "layout_coords": coords})
         net = VideoUNet(cfg)
         state = net.state_dict()
         for k, v in self.state_dict().items():
