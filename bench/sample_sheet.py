@@ -1,6 +1,9 @@
 """Writes docs/builtin-samples.png: a contact sheet of built-in model clips, 4 frames each, captioned.
 
-    .venv/bin/python bench/sample_sheet.py [--out docs/builtin-samples.png] [--steps 12]
+Frames are shown at the super-resolution stage's size (192x320 for 16:9), pixel for pixel; with --no-sr at
+the native 48x80, magnified --scale times.
+
+    .venv/bin/python bench/sample_sheet.py [--out docs/builtin-samples.png] [--steps N] [--no-sr] [--weights DIR]
 """
 
 from __future__ import annotations
@@ -28,18 +31,23 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default="docs/builtin-samples.png")
     ap.add_argument("--steps", type=int, default=None)
-    ap.add_argument("--scale", type=int, default=3)
+    ap.add_argument("--scale", type=int, default=None, help="nearest-neighbour magnification (default 1 with SR, 3 without)")
+    ap.add_argument("--no-sr", action="store_true", help="native frames, without the super-resolution stage")
+    ap.add_argument("--weights", type=Path, default=None)
     args = ap.parse_args()
-    model = BuiltinModel()
+    model = BuiltinModel(args.weights) if args.weights else BuiltinModel()
+    scale = args.scale or (3 if args.no_sr else 1)
     font = ImageFont.load_default()
     rows = []
     for i, prompt in enumerate(PROMPTS):
         clip = model.generate(GenerationRequest(prompt=prompt, seed=i, steps=args.steps))
-        strip = np.concatenate([clip.frames[k] for k in (0, 5, 10, 15)], 1)  # (48, 320, 3)
-        img = Image.fromarray(strip).resize((strip.shape[1] * args.scale, strip.shape[0] * args.scale), Image.NEAREST)
+        frames = clip.frames if args.no_sr else model.upsample(clip.frames)
+        strip = np.concatenate([frames[k] for k in (0, 5, 10, 15)], 1)  # (H, 4W, 3)
+        img = Image.fromarray(strip).resize((strip.shape[1] * scale, strip.shape[0] * scale), Image.NEAREST)
         row = Image.new("RGB", (img.width, img.height + 18), "white")
         row.paste(img, (0, 18))
-        ImageDraw.Draw(row).text((4, 3), f'"{prompt}"  (frames 0, 5, 10, 15; seed {i})', fill="black", font=font)
+        size = f"{frames.shape[2]}x{frames.shape[1]}"
+        ImageDraw.Draw(row).text((4, 3), f'"{prompt}"  (frames 0, 5, 10, 15 at {size}; seed {i})', fill="black", font=font)
         rows.append(row)
     sheet = Image.new("RGB", (rows[0].width, sum(r.height for r in rows)), "white")
     y = 0
@@ -47,7 +55,7 @@ def main() -> None:
         sheet.paste(r, (0, y))
         y += r.height
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    sheet.save(args.out)
+    sheet.quantize(colors=192, method=Image.Quantize.MEDIANCUT).save(args.out, optimize=True)  # small enough for git
     print(f"wrote {args.out}")
 
 

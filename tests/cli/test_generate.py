@@ -9,7 +9,7 @@ from storyreel.cli import app
 from storyreel.models.builtin.weights import WEIGHTS_DIR
 from storyreel.output.clip import read_frames
 
-pytestmark = pytest.mark.skipif(not (WEIGHTS_DIR / "dit.safetensors").exists(), reason="no trained weights")
+pytestmark = pytest.mark.skipif(not (WEIGHTS_DIR / "config.json").exists(), reason="no trained weights")
 runner = CliRunner()
 
 

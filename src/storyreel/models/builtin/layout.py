@@ -128,12 +128,13 @@ def locate(frame: np.ndarray, colour: str) -> tuple[float, float, float] | None:
 
 
 def anchored_tracks(tracks: np.ndarray, scene: world.Scene, first: np.ndarray | None,
-                    last: np.ndarray | None) -> np.ndarray:
-    """Move each object's path so that it starts where `first` shows it and ends where `last` shows it.
+                    last: np.ndarray | None, first_at: int = 0, last_at: int = -1) -> np.ndarray:
+    """Move each object's path so that at frame `first_at` it is where `first` shows it, and at `last_at`
+    where `last` shows it (the given frames' places in the generation).
 
     With only a first (or last) frame, the path keeps its shape and is shifted to
-    start (or end) at the located place; with both, the shift runs linearly from
-    one to the other (connect). An object not found keeps its planned path.
+    go through the located place; with both, the shift runs linearly from one to
+    the other (connect). An object not found keeps its planned path.
     """
     out = tracks.copy()
     frames = tracks.shape[1]
@@ -141,8 +142,8 @@ def anchored_tracks(tracks: np.ndarray, scene: world.Scene, first: np.ndarray | 
     for i, thing in enumerate(scene.things[:SLOTS]):
         a = locate(first, thing.colour) if first is not None else None
         b = locate(last, thing.colour) if last is not None else None
-        start = np.zeros(2) if a is None else np.array(a[:2]) - tracks[i, 0, :2]
-        end = np.zeros(2) if b is None else np.array(b[:2]) - tracks[i, -1, :2]
+        start = np.zeros(2) if a is None else np.array(a[:2]) - tracks[i, first_at, :2]
+        end = np.zeros(2) if b is None else np.array(b[:2]) - tracks[i, last_at, :2]
         if a is not None and b is None:
             end = start
         if b is not None and a is None:

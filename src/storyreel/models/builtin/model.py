@@ -139,7 +139,8 @@ class BuiltinModel(VideoModelBase):
         if req.first_frames is not None or req.last_frames is not None:
             first = None if req.first_frames is None else req.first_frames[-1]
             last = None if req.last_frames is None else req.last_frames[0]
-            tracks = anchored_tracks(tracks, scene, first, last)
+            tracks = anchored_tracks(tracks, scene, first, last, first_at=0 if first is None else len(req.first_frames) - 1,
+                                     last_at=-1 if last is None else req.frames - len(req.last_frames))
         return LayoutInput(torch.from_numpy(tracks).float()[None], torch.from_numpy(scene_ids(scene))[None])
 
     def _conditioning(self, ae, req: GenerationRequest, noise: torch.Tensor) -> Conditioning | None:

@@ -15,7 +15,6 @@ Both stages checkpoint (model, optimiser, EMA, step, RNG) every few minutes to
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import signal
@@ -33,6 +32,7 @@ from .autoencoder import AEConfig, FrameAutoencoder
 from .dit import DiTConfig, VideoDiT
 from .flow import flow_loss, random_cond_mask
 from .spec import NATIVE_SIZES
+from .train_log import log_record
 from .weights import WEIGHTS_DIR, load_autoencoder, load_dit, read_config, save_weights
 
 ASPECTS = NATIVE_SIZES  # aspect -> (height, width) the model is trained and sampled at
@@ -62,11 +62,6 @@ class TrainConfig:
     seed: int = 0
     checkpoint_every_s: float = 300.0
     bf16: bool = True
-
-
-def log_record(run_dir: Path, record: dict) -> None:
-    with open(run_dir / "log.jsonl", "a") as f:
-        f.write(json.dumps(record) + "\n")
 
 
 def save_checkpoint(path: Path, payload: dict) -> None:

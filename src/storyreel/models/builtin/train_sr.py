@@ -19,7 +19,8 @@ import torch
 import torch.nn.functional as F
 
 from ... import world
-from .train import ASPECT_WEIGHTS, ASPECTS, FRAMES, load_autoencoder_for_training, log_record, save_checkpoint, stop_on_signal
+from .train import ASPECT_WEIGHTS, ASPECTS, FRAMES, load_autoencoder_for_training, save_checkpoint, stop_on_signal
+from .train_log import LossLog
 from .upsampler import Upsampler, UpsamplerConfig, to_unit, with_neighbours
 
 
@@ -102,7 +103,7 @@ def train_upsampler(cfg: SRTrainConfig, run_dir: Path, net_cfg: UpsamplerConfig 
     buffer: list = []
     while len(buffer) < min(cfg.buffer_clips, 16):
         buffer.append(degraded_pair(ae, rng, str(rng.choice(aspects, p=weights)), cfg, net.cfg.factor))
-    last_save, t0, start, losses = time.time(), time.time(), step, []
+    last_save, losses = time.time(), LossLog(run_dir, "sr", cfg.steps, step, log, 50)
     stop = stop_on_signal()
     while step < cfg.steps and not stop:
         if step % cfg.fresh_every == 0:
@@ -120,12 +121,7 @@ def train_upsampler(cfg: SRTrainConfig, run_dir: Path, net_cfg: UpsamplerConfig 
         loss.backward()
         opt.step()
         step += 1
-        losses.append(loss.item())
-        if step % 50 == 0:
-            mean, rate = sum(losses) / len(losses), (time.time() - t0) / (step - start)
-            losses.clear()
-            log(f"sr step {step}/{cfg.steps} loss {mean:.4f} ({rate:.2f}s/step)")
-            log_record(run_dir, {"stage": "sr", "step": step, "loss": mean, "time": time.time()})
+        losses.add(step, loss.item())
         if time.time() - last_save > cfg.checkpoint_every_s or step == cfg.steps:
             _save(ckpt, net, opt, step, rng, cfg)
             last_save = time.time()

@@ -32,7 +32,6 @@ from .train import (
     ReplayBuffer,
     learning_rate,
     load_autoencoder_for_training,
-    log_record,
     object_weight,
     optimiser_step,
     save_checkpoint,
@@ -40,6 +39,7 @@ from .train import (
     video_batch,
 )
 from .layout import LayoutInput, layout_input
+from .train_log import LossLog
 from .unet import UNetConfig, VideoUNet
 from .weights import WEIGHTS_DIR, load_unet, read_config, save_weights
 
@@ -151,7 +151,7 @@ def train_unet(cfg: UNetTrainConfig, run_dir: Path, unet_cfg: UNetConfig | None 
         for aspect in ASPECTS:
             _fresh(ae, rng, 8, aspect, buffer, cfg.object_weight)
     log(f"clip buffer warm: {len(buffer)} clips")
-    last_save, t0, start_step, losses = time.time(), time.time(), step, []
+    last_save, losses = time.time(), LossLog(run_dir, "unet", cfg.steps, step, log, 25)
     stop = stop_on_signal()
     while step < cfg.steps and not stop:
         aspect = str(rng.choice(list(ASPECTS), p=list(ASPECT_WEIGHTS.values())))
@@ -162,12 +162,7 @@ def train_unet(cfg: UNetTrainConfig, run_dir: Path, unet_cfg: UNetConfig | None 
             loss = _step_loss(model, cfg, buffer, aspect, rng)
         optimiser_step(model, ema, opt, loss, step, cfg.ema)
         step += 1
-        losses.append(loss.item())
-        if step % 25 == 0:
-            mean, rate = sum(losses) / len(losses), (time.time() - t0) / (step - start_step)
-            losses.clear()
-            log(f"unet step {step}/{cfg.steps} loss {mean:.4f} lr {learning_rate(cfg, step):.2e} ({rate:.2f}s/step)")
-            log_record(run_dir, {"stage": "unet", "step": step, "loss": mean, "time": time.time()})
+        losses.add(step, loss.item(), f" lr {learning_rate(cfg, step):.2e}")
         if time.time() - last_save > cfg.checkpoint_every_s or step == cfg.steps:
             _save(ckpt, model, ema, opt, step, rng, cfg)
             last_save = time.time()
