@@ -71,6 +71,13 @@ def test_beats_tempo_downbeats_4_4(pop):
     assert mm.downbeats == [b for b in mm.beats if b in set(mm.downbeats)]  # downbeats are beats
 
 
+def test_straight_eighths_are_simple_and_a_triplet_swing_is_compound(pop):
+    assert pop[2].time_signature == "4/4" and pop[2].subdivision == 2
+    y, gt = synth_song(song(96.0, swing=1.0), SR)
+    mm = analyze_audio(y, SR)
+    assert mm.beats_per_bar == 4 and mm.subdivision == 3 and mm.time_signature == "12/8"
+
+
 def test_three_four_is_detected():
     y, gt = synth_song(song(132.0, meter=3, bars=8), SR)
     mm = analyze_audio(y, SR)

@@ -20,6 +20,8 @@ def test_every_style_gives_steady_beats_and_bars_of_its_meter():
         assert np.all(np.abs(period / (60.0 / arr.bpm) - 1.0) < 0.35), style  # drift and a ritardando only
         assert np.allclose(arr.downbeats, arr.beats[:: arr.beats_per_bar])
         assert arr.beats[-1] < arr.duration and max(n.t for n in arr.notes) < arr.duration
+        # no beat in the ring-out: the last beat's bar is played
+        assert max(n.t for n in arr.notes) > arr.downbeats[-1] - 0.05, style
         assert arr.beats[-1] * arr.bpm / 60.0 >= 20.0 * arr.bpm / 60.0 - 2 * arr.beats_per_bar
 
 

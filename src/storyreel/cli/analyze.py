@@ -18,7 +18,7 @@ def _mmss(t: float) -> str:
 
 def summary_table(mm) -> Table:
     """Tempo, meter, counts, then one row per section (of a music.MusicMap) with its bars and energy."""
-    t = Table(title=f"{mm.source or 'song'}: {mm.tempo:.1f} BPM, {mm.beats_per_bar}/4, {_mmss(mm.duration)}")
+    t = Table(title=f"{mm.source or 'song'}: {mm.tempo:.1f} BPM, {mm.meter_name}, {_mmss(mm.duration)}")
     for col in ("section", "start", "end", "bars", "energy", "rank"):
         t.add_column(col, justify="right" if col != "section" else "left")
     downbeats = mm.downbeats
@@ -33,7 +33,7 @@ def summary_table(mm) -> Table:
 UNSURE = 0.5  # a confidence below this gets a warning naming the storyboard key that overrides it
 OVERRIDES = {  # what was detected -> the storyboard key that corrects it, and what to write there
     "tempo": ("tempo", "`tempo:` (the BPM you tap) in the storyboard"),
-    "meter": ("meter", "`beats_per_bar:` (3 for 3/4, 4 for 4/4) in the storyboard"),
+    "meter": ("meter", "`beats_per_bar:` (2 for 2/4 or 6/8, 3 for 3/4, 4 for 4/4 or 12/8) in the storyboard"),
     "downbeat": ("first beat of the bar", "`downbeat_offset:` (seconds of the first downbeat) in the storyboard"),
 }
 
@@ -55,7 +55,7 @@ def analyze(
     song: str = typer.Argument(..., help="Audio file (wav, flac, mp3, ogg, m4a), or 'demo'."),
     as_json: bool = typer.Option(False, "--json", help="Print the analysis as JSON."),
     plot: Optional[Path] = typer.Option(None, help="Draw waveform, energy, beats, downbeats and sections to a PNG."),
-    beats_per_bar: Optional[int] = typer.Option(None, help="Force the meter (3 for 3/4 or 6/8; default: detect)."),
+    beats_per_bar: Optional[int] = typer.Option(None, help="Force the beats a bar (2 for 2/4 or 6/8, 3 for 3/4; default: detect)."),
     fps: float = typer.Option(24.0, help="Rate of the energy and onset curves."),
 ) -> None:
     """Tempo, beats, downbeats, sections and energy of a song."""

@@ -29,9 +29,10 @@ from .energy import loudness_curve, sample_per_frame
 from .features import SR, compute_features, unit
 from .musicmap import MusicMap
 from .sections import find_sections
+from .subdivision import subdivision, time_signature
 from .tracking import tempo_from_beats, track
 
-ANALYSIS_VERSION = 2  # bump when results change, so stale cache entries are ignored
+ANALYSIS_VERSION = 3  # bump when results change, so stale cache entries are ignored
 
 
 Progress = Callable[[str, float], None]  # (stage, fraction of the whole analysis done)
@@ -49,7 +50,8 @@ def analyze(
 ) -> MusicMap:
     """Analyse the song at `path` into a MusicMap, reusing a cached result for identical audio.
 
-    beats_per_bar: force the meter (e.g. 3); None detects 3/4 vs 4/4 (4/4 when unsure).
+    beats_per_bar: force the meter (e.g. 3); None detects 2, 3 or 4 beats a bar (4 when unsure); whether
+        each beat is in two or three (6/8, 12/8) is always detected.
     cache_dir: where results are cached (default ~/.cache/storyreel/analysis).
     fps: rate of the energy/onset curves (the video's frame rate).
     progress: called as progress(stage, fraction) while working.
@@ -99,10 +101,11 @@ def analyze_audio(
     report("beats", 0.3)
     act = forward(load_weights(), network_input(mag))  # (2, T): beat, downbeat probability per frame
     report("downbeats", 0.5)
-    tracked = track(act, sr / feats.hop, feats.rms, beats_per_bar)
+    tracked = track(act, sr / feats.hop, feats.rms, beats_per_bar, feats.chroma, feats.onset)
     beat_frames, is_downbeat, meter = tracked.beat_frames, tracked.is_downbeat, tracked.meter
     beats = feats.frame_times(tracked.beat_positions)
     downbeats = beats[is_downbeat]
+    sub, _ = subdivision(feats.onset, tracked.beat_positions)  # its confidence has no override to name
     report("sections", 0.7)
     energy_frames = loudness_curve(feats)
     sections = find_sections(feats, beat_frames, np.flatnonzero(is_downbeat), energy_frames, duration)
@@ -120,6 +123,8 @@ def analyze_audio(
         onsets=_rounded(sample_per_frame(feats, unit(feats.onset), fps, duration, "max"), 4),
         sample_rate=sr,
         confidence=tracked.confidence,
+        subdivision=sub,
+        time_signature=time_signature(meter, sub),
     )
     report("done", 1.0)
     return mm

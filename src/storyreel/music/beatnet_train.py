@@ -26,7 +26,7 @@ from . import beatnet
 
 STRETCHES = (0.76, 0.84, 0.92, 1.0, 1.08, 1.18, 1.3)  # hop scale: >1 plays the song faster on the grid
 MIDI_STRETCHES = STRETCHES[1::2]  # rendered MIDI songs already have random tempos: three stretches do
-CHANNELS = 40  # the shipped weights' width (beatnet.forward reads any width and depth from the weights)
+CHANNELS = 56  # the shipped weights' width (beatnet.forward reads any width and depth from the weights)
 BLOCKS = 11  # dilations 1..1024 frames: a receptive field of ~47 s
 CROP = 1536  # frames per training example (~18 s)
 

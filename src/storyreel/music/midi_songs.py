@@ -134,7 +134,7 @@ def random_arrangement(rng: np.random.Generator, seconds: float = 40.0, style: s
         if drums:
             fill = phrase_end and rng.random() < 0.5
             notes += _drums(rng, st, bar, total_steps, steps, at, phrase_start, fill, kick_on_1_strength)
-    beats = beat_t[:-1]
+    beats = beat_t[: (n_bars - 1) * n_beats]  # the bars that are played: the last one is the ring-out
     downbeats = beats[::n_beats]
     programs[9] = 0
     return Arrangement(notes, programs, beats, downbeats, n_beats, style, bpm, float(beat_t[-1] + 1.5),

@@ -34,6 +34,13 @@ class MusicMap:
     source: str = ""  # path of the analysed file
     audio_hash: str = ""
     confidence: dict[str, float] = field(default_factory=dict)  # tempo / meter / downbeat, 0..1 (empty: unknown)
+    subdivision: int = 2  # each beat in 2 (simple meter) or 3 (compound: 6/8, 12/8)
+    time_signature: str = ""  # "4/4", "3/4", "2/4", "6/8", "12/8" ... ("" in maps from before it was known)
+
+    @property
+    def meter_name(self) -> str:
+        """The time signature, or beats_per_bar/4 for a map that has none."""
+        return self.time_signature or f"{self.beats_per_bar}/4"
 
     def to_dict(self) -> dict:
         return asdict(self)

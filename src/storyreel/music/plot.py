@@ -45,7 +45,7 @@ def plot(music_map: MusicMap, audio_path: str | os.PathLike, out_png: str | os.P
     ax_w.set_ylim(-1.05, 1.05)
     ax_w.set_ylabel("amplitude")
     ax_w.legend(loc="lower right", fontsize=8)
-    ax_w.set_title(f"{Path(mm.source).name or 'song'}: {mm.tempo:.1f} BPM, {mm.beats_per_bar}/4", pad=18)
+    ax_w.set_title(f"{Path(mm.source).name or 'song'}: {mm.tempo:.1f} BPM, {mm.meter_name}", pad=18)
 
     ft = np.arange(len(mm.energy)) / mm.energy_fps
     ax_e.plot(ft, mm.onsets, color="0.6", linewidth=0.5, label="onsets")

@@ -6,7 +6,8 @@ meter that explains it best. (scipy is imported inside the function that needs i
 - tempo: the beats must stand out of the half-way points (else the true beat may be twice as fast) and
   every other beat must be about as strong as its neighbours (else it may be half as fast);
 - meter: how much better the chosen meter's path explains the song than the next best, per bar;
-- downbeat: how much better the chosen bar phase explains the activations than any other phase, per bar.
+- downbeat: how much better the chosen bar phase explains the activations (and the chord changes) than
+  any other phase, per bar (music.barphase).
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .barpointer import METERS, decode
+from .barphase import choose_phase, peak_near
 
 POOL = 2  # activation frames per Viterbi frame
-DOWNBEAT_SCALE = 1.5  # log-likelihood per bar at which the downbeat confidence is 1 - 1/e
 REFINE = 4  # full-rate frames searched on either side of a coarse beat for the activation peak (46 ms)
 TAIL_SHARE = 0.15  # trailing beats weaker than this share of the median beat are a ring-out, not beats
 SILENCE_DB = -50.0  # beats where the song is this far below its loudest second are dropped (digital silence)
@@ -33,19 +34,22 @@ class Tracked:
     confidence: dict[str, float] = field(default_factory=dict)  # tempo / meter / downbeat, 0..1
 
 
-def track(act: np.ndarray, fps: float, rms: np.ndarray, beats_per_bar: int | None = None) -> Tracked:
-    """Beats and bars for activations act (2, T); `beats_per_bar` forces the meter."""
+def track(act: np.ndarray, fps: float, rms: np.ndarray, beats_per_bar: int | None = None,
+          chroma: np.ndarray | None = None, onset: np.ndarray | None = None) -> Tracked:
+    """Beats and bars for activations act (2, T); `beats_per_bar` forces the meter; chroma (12, T) and
+    onset strength (T,) on the same frames, when given, help find the bar phase and where the music ends."""
     meters = (beats_per_bar,) if beats_per_bar else METERS
     coarse = _pooled(_local_gain(act, fps), POOL)  # (2, T / POOL): the Viterbi at 43 fps, a quarter of the work
     runs = {m: decode(coarse, fps / POOL, m) for m in meters}
     best = max(runs.values(), key=lambda d: d.score)
     fine, pos = _lead_in(_refined(best.beats * POOL, act[0]), best.beat_in_bar, best.meter, fps)
-    keep = _audible(fine, rms, fps) & _before_ring_out(fine, act[0])
+    keep = _audible(fine, rms, fps) & _before_ring_out(fine, act[0], onset)
     frames, pos = fine[keep], pos[keep]
+    pos, downbeat_conf = choose_phase(act, chroma, frames, pos, best.meter)
     conf = {
         "tempo": tempo_confidence(act[0], frames),
         "meter": 1.0 if beats_per_bar else meter_confidence(runs, best, len(frames)),
-        "downbeat": downbeat_confidence(act, frames, pos, best.meter),
+        "downbeat": downbeat_conf,
     }
     return Tracked(frames, _steadied(_subframe(frames, act[0]), fps), pos == 0, best.meter,
                    {k: round(float(v), 3) for k, v in conf.items()})
@@ -77,12 +81,14 @@ def _subframe(frames: np.ndarray, pb: np.ndarray) -> np.ndarray:
 
 
 def _local_gain(act: np.ndarray, fps: float, seconds: float = 6.0, floor: float = 0.05) -> np.ndarray:
-    """Activations scaled by their running maximum (over `seconds`), so that a quiet intro or a fade-out,
-    where the network is less sure, keeps clear peaks instead of letting the tempo wander."""
+    """Activations scaled by the beat activation's running maximum (over `seconds`), so that a quiet intro
+    or a fade-out, where the network is less sure, keeps clear peaks instead of letting the tempo wander.
+    Both rows get the beat row's gain: scaling the downbeat row by its own maximum made every half-sure
+    downbeat a sure one (beat 3 of a 4/4 bar as strong as beat 1), and the bar phase a coin toss."""
     from scipy.ndimage import maximum_filter1d  # deferred: see the module docstring
 
-    top = maximum_filter1d(act, size=int(seconds * fps) | 1, axis=1, mode="nearest")
-    return np.clip(act / np.maximum(top, floor), 0.0, 1.0)
+    top = maximum_filter1d(act[0], size=int(seconds * fps) | 1, mode="nearest")  # (T,)
+    return np.clip(act / np.maximum(top, floor)[None, :], 0.0, 1.0)
 
 
 def _pooled(act: np.ndarray, k: int) -> np.ndarray:
@@ -117,16 +123,26 @@ def _lead_in(frames: np.ndarray, pos: np.ndarray, meter: int, fps: float) -> tup
     return np.concatenate([extra[::-1], frames]).astype(frames.dtype), np.concatenate([before, pos])
 
 
-def _before_ring_out(frames: np.ndarray, pb: np.ndarray, share: float = TAIL_SHARE) -> np.ndarray:
-    """Mask dropping the trailing beats where the network hears none (the Viterbi keeps counting through a
-    ring-out or reverb tail after the music has stopped)."""
+def _before_ring_out(frames: np.ndarray, pb: np.ndarray, onset: np.ndarray | None = None,
+                     share: float = TAIL_SHARE) -> np.ndarray:
+    """Mask dropping the trailing beats of a ring-out or reverb tail, through which the Viterbi keeps
+    counting after the music has stopped. With the onset strength (T,): a sudden stop, where no onset
+    after the last clearly heard beat reaches a fifth of those just before it (a fade-out weakens
+    gradually and keeps its beats). Then, or without it, the trailing beats where the network hears
+    almost nothing (under `share` of the median beat)."""
     keep = np.ones(len(frames), dtype=bool)
     if len(frames) < 8:
         return keep
-    strength = _at(pb, frames)
-    weak = strength < share * np.median(strength)
     i = len(frames)
-    while i > 0 and weak[i - 1]:
+    if onset is not None:
+        on = peak_near(onset, frames)
+        clear = np.flatnonzero(on >= 0.5 * np.median(on))
+        if len(clear) and clear[-1] + 1 < i:
+            last = int(clear[-1])
+            if on[last + 1 :].max() < 0.2 * np.median(on[max(0, last - 7) : last + 1]):
+                i = last + 1
+    strength = peak_near(pb, frames)
+    while i > 0 and strength[i - 1] < share * np.median(strength):
         i -= 1
     keep[i:] = False
     return keep
@@ -142,17 +158,11 @@ def _audible(frames: np.ndarray, rms: np.ndarray, fps: float) -> np.ndarray:
     return db[np.clip(frames, 0, len(db) - 1)] > SILENCE_DB
 
 
-def _at(x: np.ndarray, frames: np.ndarray) -> np.ndarray:
-    """The activation's peak within one frame of each position (the grid may sit a frame off)."""
-    f = np.clip(np.asarray(frames, dtype=int), 0, len(x) - 1)
-    return np.maximum.reduce([x[np.clip(f + d, 0, len(x) - 1)] for d in (-1, 0, 1)])
-
-
 def tempo_confidence(pb: np.ndarray, frames: np.ndarray) -> float:
     if len(frames) < 8:
         return 0.0
-    on = _at(pb, frames)
-    mids = _at(pb, (frames[:-1] + frames[1:]) // 2)
+    on = peak_near(pb, frames)
+    mids = peak_near(pb, (frames[:-1] + frames[1:]) // 2)
     mid_ratio = mids.mean() / (on.mean() + 1e-9)  # ~1: the half-way points are beats too
     even, odd = on[0::2].mean(), on[1::2].mean()
     alt_ratio = min(even, odd) / (max(even, odd) + 1e-9)  # ~0: every other "beat" is not one
@@ -166,17 +176,6 @@ def meter_confidence(runs: dict, best, n_beats: int) -> float:
     bars = max(1.0, n_beats / best.meter)
     margin = (best.score - max(others)) / bars  # log-likelihood per bar
     return float(1.0 - np.exp(-margin / 0.5))
-
-
-def downbeat_confidence(act: np.ndarray, frames: np.ndarray, pos: np.ndarray, meter: int) -> float:
-    """How much better the chosen bar phase explains the activations than the best other phase, per bar."""
-    if len(frames) < 2 * meter or meter < 2:
-        return 0.0
-    pb, pd = _at(act[0], frames), _at(act[1], frames)
-    as_down, as_beat = np.log(np.maximum(pd, 1e-3)), np.log(np.maximum(pb - pd, 1e-3))
-    ll = [np.sum(np.where((pos - shift) % meter == 0, as_down, as_beat)) for shift in range(meter)]
-    margin = (ll[0] - max(ll[1:])) / max(1.0, len(frames) / meter)
-    return float(np.clip(1.0 - np.exp(-margin / DOWNBEAT_SCALE), 0.0, 1.0))
 
 
 def tempo_from_beats(beats: np.ndarray) -> float:

@@ -270,7 +270,7 @@ class Storyboard(_Strict):
     grade: Optional[GradeSpec] = None
     shots: Optional[list[ShotSpec]] = None
     sections: Optional[list[SectionSpec]] = None
-    beats_per_bar: Optional[int] = Field(None, ge=2, le=12)  # force the meter (3 for 3/4, 6 for 6/8); None detects
+    beats_per_bar: Optional[int] = Field(None, ge=2, le=12)  # force the beats a bar (2 for 2/4 or 6/8, 3 for 3/4); None detects
     tempo: Optional[float] = Field(None, ge=30, le=300)  # BPM of the beat; None detects
     downbeat_offset: Optional[float] = Field(None, ge=0)  # seconds of the first downbeat; None detects
     section_starts: Optional[list[float]] = None  # seconds where sections start; None detects

@@ -41,6 +41,7 @@ def song_view(music: MusicMap, song: Path) -> dict:
     confidence = {k: round(float(v), 3) for k, v in (music.confidence or {}).items()} or None
     return {
         "duration": music.duration, "tempo": round(music.tempo, 2), "beats_per_bar": bpb,
+        "time_signature": music.meter_name,
         "beats": [round(b, 4) for b in music.beats], "downbeats": [round(b, 4) for b in music.downbeats],
         "sections": sections, "confidence": confidence, "overrides": OVERRIDE_OF,
         "energy": [round(float(v), 3) for v in energy[:: max(1, len(energy) // PEAKS)]] if len(energy) else [],

@@ -31,7 +31,7 @@ function banner(message, kind = 'error') {
 
 function drawSong() {
   const song = S.song
-  $('#tempo').textContent = `${song.tempo} BPM, ${song.beats_per_bar}/4, ${song.beats.length} beats, ${song.downbeats.length} bars`
+  $('#tempo').textContent = `${song.tempo} BPM, ${song.time_signature || song.beats_per_bar + "/4"}, ${song.beats.length} beats, ${song.downbeats.length} bars`
   const c = song.confidence
   const conf = $('#confidence')
   conf.replaceChildren('analysis confidence: ')

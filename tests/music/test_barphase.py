@@ -1,0 +1,56 @@
+"""The bar phase from the network's downbeat evidence and the chord changes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from storyreel.music.barphase import choose_phase, chord_change, network_phase_loglik
+
+PERIOD, METER, N = 40, 4, 48  # frames a beat, beats a bar, beats
+
+
+def grid(first_bar_beat: int, down: float, other: float):
+    """Activations with beats every PERIOD frames, downbeat activation `down` on beats first_bar_beat + 4k,
+    and chroma whose chord changes on those same beats."""
+    frames = PERIOD * np.arange(N) + 20
+    act = np.full((2, PERIOD * N + 40), 0.01)
+    act[0, frames] = 0.9
+    is_down = (np.arange(N) - first_bar_beat) % METER == 0
+    act[1, frames] = np.where(is_down, down, other)
+    chroma = np.full((12, act.shape[1]), 0.05)
+    bar = np.cumsum(is_down)  # which chord each beat plays
+    for i, f in enumerate(frames):
+        chroma[(bar[i] * 5) % 12, f : f + PERIOD] = 1.0  # round the circle of fifths, one chord a bar
+    return act, chroma, frames
+
+
+def test_network_loglik_prefers_the_true_phase():
+    act, _, frames = grid(1, down=0.8, other=0.05)
+    ll = network_phase_loglik(act, frames, np.arange(N) % METER, METER)
+    assert int(np.argmax(ll)) == 1
+
+
+def test_chord_change_peaks_on_the_bar_line():
+    _, chroma, frames = grid(2, 0.5, 0.5)
+    change = chord_change(chroma, frames, span=2)
+    inner = np.arange(2, N - 2)
+    peaks = inner[change[inner] > 1.0]
+    assert len(peaks) > 5 and np.all((peaks - 2) % METER == 0)
+
+
+def test_harmony_settles_a_phase_the_network_cannot_tell():
+    act, chroma, frames = grid(3, down=0.3, other=0.3)  # every beat looks alike to the network
+    pos = np.arange(N) % METER  # the Viterbi's (wrong) phase
+    kept, conf_net = choose_phase(act, chroma, frames, pos, METER, weight=0.0)
+    assert np.array_equal(kept, pos) and conf_net < 0.2
+    fixed, conf = choose_phase(act, chroma, frames, pos, METER, weight=1.0)
+    assert np.all(frames[fixed == 0] % (PERIOD * METER) == (20 + 3 * PERIOD) % (PERIOD * METER))
+    assert conf > conf_net
+
+
+def test_a_sure_network_outweighs_a_mild_chord_cue():
+    act, chroma, frames = grid(0, down=0.9, other=0.02)
+    _, chroma_off, _ = grid(2, 0.5, 0.5)  # chords changing on beat 3
+    pos = np.arange(N) % METER
+    got, conf = choose_phase(act, chroma_off, frames, pos, METER, weight=0.3)
+    assert np.array_equal(got, pos) and conf > 0.8
