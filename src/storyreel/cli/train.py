@@ -56,6 +56,7 @@ def _train_unet(run_dir: Path, steps: Optional[int], export: bool, device: str) 
     from ..models.builtin.weights import WEIGHTS_DIR  # deferred: see cli.app
 
     if export:
+        _check_checkpoint(run_dir / "unet.pt", "unet")
         console.print(f"exported weights to {train_unet.export_unet(run_dir, WEIGHTS_DIR)}")
         return
     _check_device(device)
@@ -71,6 +72,7 @@ def _train_sr(run_dir: Path, steps: Optional[int], export: bool, device: str) ->
     from ..models.builtin.weights import WEIGHTS_DIR, save_upsampler  # deferred: see cli.app
 
     if export:
+        _check_checkpoint(run_dir / "sr.pt", "sr")
         net, step = train_sr.load_run(run_dir)
         console.print(f"exported the upsampler to {save_upsampler(net, WEIGHTS_DIR, {'upsampler_steps': step})}")
         return
@@ -89,3 +91,9 @@ def _check_device(device: str) -> None:
         raise StoryreelError(f"unknown device {device!r}: use cpu or cuda", field="--device")
     if device == "cuda" and not torch.cuda.is_available():
         raise StoryreelError("--device cuda: no CUDA device is available to this torch build", field="--device")
+
+
+def _check_checkpoint(path: Path, stage: str) -> None:
+    """A one-line error for exporting a run that has not trained this stage."""
+    if not path.exists():
+        raise StoryreelError(f"no {stage} checkpoint at {path}: train it first with --stage {stage}", field="--export")

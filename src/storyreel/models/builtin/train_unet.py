@@ -43,9 +43,10 @@ from .train_log import LossLog
 from .unet import UNetConfig, VideoUNet
 from .weights import WEIGHTS_DIR, load_unet, read_config, save_weights
 
-# The v2 U-Net's weights so far (EMA, fp16), committed at each milestone so that a new machine resumes the run
-# from them instead of from scratch. Not loaded by the model: it ships the weights in WEIGHTS_DIR.
-PROGRESS_DIR = WEIGHTS_DIR.parent / "weights-v2-progress"
+def progress_dir_default() -> Path:
+    """Where a run with no checkpoint of its own continues from: the shipped weights once they hold the U-Net
+    (committed at each milestone, so a new machine resumes rather than starts over)."""
+    return WEIGHTS_DIR
 
 
 @dataclass
@@ -131,10 +132,10 @@ def _step_loss(model, cfg: UNetTrainConfig, buffer: ReplayBuffer, aspect: str, r
 
 
 def train_unet(cfg: UNetTrainConfig, run_dir: Path, unet_cfg: UNetConfig | None = None, log=print,
-               progress_dir: Path = PROGRESS_DIR) -> VideoUNet:
+               progress_dir: Path | None = None) -> VideoUNet:
     """Train (or resume) the U-Net; returns the EMA model.
 
-    Resumes from run_dir/unet.pt; without one, from the committed progress weights in `progress_dir` (with a
+    Resumes from run_dir/unet.pt; without one, from the U-Net weights in `progress_dir` (default: the shipped ones; with a
     fresh optimiser); without those, from scratch.
     """
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -142,7 +143,7 @@ def train_unet(cfg: UNetTrainConfig, run_dir: Path, unet_cfg: UNetConfig | None 
     torch.manual_seed(cfg.seed)
     dev = torch.device(cfg.device)
     ae = load_autoencoder_for_training(run_dir).to("cpu")
-    model, ema, opt, step, rng = _restore(ckpt, cfg, unet_cfg, log, progress_dir)
+    model, ema, opt, step, rng = _restore(ckpt, cfg, unet_cfg, log, progress_dir or progress_dir_default())
     log(f"u-net: {model.num_params() / 1e6:.2f} M parameters")
     buffer = ReplayBuffer(cfg.buffer_clips)  # whole encoded clips; snippets are cut at draw time
     # per-aspect caps round down, so the buffer can hold a little less than buffer_clips
