@@ -1,9 +1,11 @@
 """The built-in text-to-video model behind the VideoModel interface.
 
-Text -> MiniLM embeddings -> guided rectified-flow sampling of the transformer
-in the frame autoencoder's latent space -> decoded frames. Conditioning frames
+Text -> MiniLM embeddings (and, for the layout-guided U-Net, the planner's
+scene placed by the seed) -> guided rectified-flow sampling of the denoiser in
+the frame autoencoder's latent space -> decoded native frames; `upsample` is
+the 4x super-resolution stage the pipeline runs after. Conditioning frames
 (first, last, or a whole video to restyle) are encoded with the same
-autoencoder and given to the transformer through its frame mask.
+autoencoder and given to the denoiser through its frame mask.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ def native_size_for(width: int, height: int) -> tuple[int, int]:
 
 
 class BuiltinModel(VideoModelBase):
-    """storyreel's own small spacetime-patch diffusion transformer."""
+    """storyreel's own small text-to-video model: a layout-guided U-Net (v2) or a spacetime-patch DiT (v1)."""
 
     name = "builtin"
     capabilities = BUILTIN_CAPABILITIES
@@ -108,7 +110,7 @@ class BuiltinModel(VideoModelBase):
         if req.video is not None:
             x_start = ae.encode_video(torch.from_numpy(np.ascontiguousarray(req.video))[None])
             start_t = float(np.clip(req.strength, 0.0, 1.0))
-        layout = self._layout(dit, ae, req) if getattr(dit.cfg, "layout_dim", 0) else None
+        layout = self._layout(req) if getattr(dit.cfg, "layout_dim", 0) else None
         latents = sample(
             dit, noise, emb.tokens, emb.mask, emb.pooled, cond,
             steps=req.steps or self.default_steps,
@@ -127,7 +129,7 @@ class BuiltinModel(VideoModelBase):
         return Clip(frames, self.native.fps, req, info)
 
     @staticmethod
-    def _layout(dit, ae, req: GenerationRequest) -> LayoutInput | None:
+    def _layout(req: GenerationRequest) -> LayoutInput | None:
         """The layout-guided U-Net's input: the planned scene's objects placed by the request's seed, their
         paths anchored to given first and last frames; none for a restyle or a prompt without objects."""
         scene = plan_scene(req.prompt)
