@@ -7,7 +7,7 @@ machine's matmul peak measured in the same process, thread count and dtype.
 FLOPs are counted by torch's FlopCounterMode over one real generation and one
 real upsampling (text encoder, denoiser with guidance, decoder; the SR net).
 
-    .venv/bin/python bench/model_speed.py [--steps N] [--repeats 5]
+    .venv/bin/python bench/model_speed.py [--steps N] [--repeats 5] [--weights src/storyreel/models/builtin/weights-v2]
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from pathlib import Path
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
@@ -44,8 +45,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--weights", type=Path, default=None, help="weights folder (default: the default model's)")
     args = ap.parse_args()
-    model = BuiltinModel()
+    model = BuiltinModel(args.weights) if args.weights else BuiltinModel()
     steps = args.steps or model.default_steps
     prompt = "a red star moves right across a night sky"
     clip = model.generate(GenerationRequest(prompt=prompt, seed=0, steps=steps))  # load weights, warm up

@@ -23,7 +23,7 @@ import torch
 from storyreel import world
 from storyreel.eval.temporal import flicker, warp_error
 from storyreel.models.builtin.upsampler import upsample
-from storyreel.models.builtin.weights import WEIGHTS_DIR, load_autoencoder, load_upsampler
+from storyreel.models.builtin.weights import WEIGHTS_V2_DIR, load_autoencoder, load_upsampler
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -45,7 +45,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scenes", type=int, default=12)
     ap.add_argument("--seed", type=int, default=99)
-    ap.add_argument("--weights", type=Path, default=WEIGHTS_DIR)
+    ap.add_argument("--weights", type=Path, default=WEIGHTS_V2_DIR)
     args = ap.parse_args()
     net, ae = load_upsampler(args.weights), load_autoencoder(args.weights)
     if net is None:

@@ -28,6 +28,11 @@ def test_text_to_video_and_longer_by_extension(tmp_path):
     assert len(longer) == 40
 
 
+def test_v2_writes_its_super_resolution_size_and_the_native_one_without_it(tmp_path):
+    assert _gen(tmp_path, "v2.mp4", "--model", "builtin-v2").shape == (16, 192, 320, 3)  # --scale 1: the 4x stage
+    assert _gen(tmp_path, "n.mp4", "--model", "builtin-v2", "--no-sr").shape == (16, 48, 80, 3)
+
+
 def test_image_extend_connect_loop_restyle(tmp_path):
     img = np.zeros((48, 80, 3), np.uint8)
     img[:, :, 2] = 200

@@ -153,9 +153,10 @@ shots:
 
 
 # log-scale per frame at a cut, against the median of the 8 steps beside it. The camera's own step is 0.017
-# (50 %/s at 24 fps); the built-in model's scatter at cuts is up to ~0.045 (its first frame only roughly
-# reproduces the frame it is conditioned on); a camera that restarts at the cut jumps by about -0.4.
-CUT_TOLERANCE = 0.08
+# (50 %/s at 24 fps); the built-in model's scatter at cuts was up to ~0.045 (its first frame only roughly
+# reproduces the frame it is conditioned on), and 0.091 at one cut of the demo once the music analysis of issue
+# 14 moved its cuts (2026-12-03); a camera that restarts at the cut jumps by 0.2 to 0.5 (about -0.4 here).
+CUT_TOLERANCE = 0.12
 
 
 @pytest.mark.slow

@@ -53,11 +53,11 @@ def train_builtin(
 def _train_unet(run_dir: Path, steps: Optional[int], export: bool, device: str) -> None:
     """The v2 U-Net stage: train (resuming) or export its EMA into the package weights."""
     from ..models.builtin import train_unet  # deferred: see cli.app
-    from ..models.builtin.weights import WEIGHTS_DIR  # deferred: see cli.app
+    from ..models.builtin.weights import WEIGHTS_V2_DIR  # deferred: see cli.app
 
     if export:
         _check_checkpoint(run_dir / "unet.pt", "unet")
-        console.print(f"exported weights to {train_unet.export_unet(run_dir, WEIGHTS_DIR)}")
+        console.print(f"exported weights to {train_unet.export_unet(run_dir, WEIGHTS_V2_DIR)}")
         return
     _check_device(device)
     cfg = train_unet.UNetTrainConfig(device=device, bf16=device == "cuda")
@@ -69,12 +69,12 @@ def _train_unet(run_dir: Path, steps: Optional[int], export: bool, device: str) 
 def _train_sr(run_dir: Path, steps: Optional[int], export: bool, device: str) -> None:
     """The super-resolution stage: train (resuming) or write it into the package weights beside the base model."""
     from ..models.builtin import train_sr  # deferred: see cli.app
-    from ..models.builtin.weights import WEIGHTS_DIR, save_upsampler  # deferred: see cli.app
+    from ..models.builtin.weights import WEIGHTS_V2_DIR, save_upsampler  # deferred: see cli.app
 
     if export:
         _check_checkpoint(run_dir / "sr.pt", "sr")
         net, step = train_sr.load_run(run_dir)
-        console.print(f"exported the upsampler to {save_upsampler(net, WEIGHTS_DIR, {'upsampler_steps': step})}")
+        console.print(f"exported the upsampler to {save_upsampler(net, WEIGHTS_V2_DIR, {'upsampler_steps': step})}")
         return
     _check_device(device)
     cfg = train_sr.SRTrainConfig(device=device)

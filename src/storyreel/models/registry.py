@@ -42,17 +42,18 @@ class Backend:
 
 def _open_builtin(name: str, options: Any, device: str | None) -> VideoModel:
     from .builtin.model import BuiltinModel  # deferred: torch takes seconds to import; planning needs none of it
+    from .builtin.weights import WEIGHTS_V2_DIR  # deferred: with the model
 
-    return BuiltinModel()
+    return BuiltinModel(WEIGHTS_V2_DIR) if name == "builtin-v2" else BuiltinModel()
 
 
 BUILTIN = Backend(
     family="builtin",
-    serves=lambda name: name == "builtin",
+    serves=lambda name: name in ("builtin", "builtin-v2"),
     capabilities=lambda name, options: BUILTIN_CAPABILITIES,
     parse_options=lambda mapping: None,  # the built-in model has no options: storyboards may carry others' options
     open=_open_builtin,
-    names=lambda: ["builtin"],
+    names=lambda: ["builtin", "builtin-v2"],
 )
 
 DIFFUSERS = Backend(

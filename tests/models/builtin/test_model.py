@@ -8,7 +8,7 @@ import pytest
 from storyreel.models import chain
 from storyreel.models.base import GenerationRequest, VideoModel
 from storyreel.models.builtin.model import BuiltinModel
-from storyreel.models.builtin.weights import WEIGHTS_DIR
+from storyreel.models.builtin.weights import WEIGHTS_DIR, WEIGHTS_V2_DIR
 from storyreel.world import Layout, Scene, Thing, render
 
 pytestmark = pytest.mark.skipif(not (WEIGHTS_DIR / "config.json").exists(), reason="no trained weights in this checkout")
@@ -19,9 +19,10 @@ STEPS = 6
 COND_TOLERANCE = 12.0
 
 
-@pytest.fixture(scope="module")
-def model():
-    return BuiltinModel()
+@pytest.fixture(scope="module", params=["v1", "v2"])
+def model(request):
+    """Both shipped models: v1 (the default `builtin`) and v2 (`builtin-v2`) honour every kind of conditioning."""
+    return BuiltinModel(WEIGHTS_DIR if request.param == "v1" else WEIGHTS_V2_DIR)
 
 
 def _req(**kw):
@@ -104,3 +105,11 @@ def test_bad_requests_are_refused_precisely(model):
         model.generate(_req(height=50))
     with pytest.raises(StoryreelError, match="even frame count"):
         model.generate(_req(frames=15))
+
+
+def test_the_text_encoder_reads_the_planned_scene_in_the_worlds_own_words():
+    from storyreel.models.builtin.planner import plan_scene
+
+    prompt = "we see a navy sphere that plunges beneath the midnight sky"
+    assert BuiltinModel._caption(prompt, plan_scene(prompt)) == "a blue circle moves down in the night sky"
+    assert BuiltinModel._caption("a couple on a beach", plan_scene("a couple on a beach")) == "a couple on a beach"

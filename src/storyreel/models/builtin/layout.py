@@ -127,14 +127,21 @@ def locate(frame: np.ndarray, colour: str) -> tuple[float, float, float] | None:
     return (float(jj.mean() + 0.5) / short, float(ii.mean() + 0.5) / short, float(np.sqrt(hit.sum() / np.pi)) / short)
 
 
+def found_in(frames: np.ndarray | None, scene: world.Scene) -> bool:
+    """Whether any of the scene's objects is seen, by its colour, in this frame."""
+    return frames is not None and any(locate(frames, t.colour) is not None for t in scene.things[:SLOTS])
+
+
 def anchored_tracks(tracks: np.ndarray, scene: world.Scene, first: np.ndarray | None,
                     last: np.ndarray | None, first_at: int = 0, last_at: int = -1) -> np.ndarray:
     """Move each object's path so that at frame `first_at` it is where `first` shows it, and at `last_at`
     where `last` shows it (the given frames' places in the generation).
 
     With only a first (or last) frame, the path keeps its shape and is shifted to
-    go through the located place; with both, the shift runs linearly from one to
-    the other (connect). An object not found keeps its planned path.
+    go through the located place, and its radius is scaled to the located size
+    (an object seen close up in a zoomed-in hand-off stays that big rather than
+    snapping to the planned size); with both, shift and scale run linearly from
+    one to the other (connect). An object not found keeps its planned path.
     """
     out = tracks.copy()
     frames = tracks.shape[1]
@@ -144,9 +151,12 @@ def anchored_tracks(tracks: np.ndarray, scene: world.Scene, first: np.ndarray | 
         b = locate(last, thing.colour) if last is not None else None
         start = np.zeros(2) if a is None else np.array(a[:2]) - tracks[i, first_at, :2]
         end = np.zeros(2) if b is None else np.array(b[:2]) - tracks[i, last_at, :2]
+        grow_a = 1.0 if a is None else a[2] / tracks[i, first_at, 2]
+        grow_b = 1.0 if b is None else b[2] / tracks[i, last_at, 2]
         if a is not None and b is None:
-            end = start
+            end, grow_b = start, grow_a
         if b is not None and a is None:
-            start = end
+            start, grow_a = end, grow_b
         out[i, :, :2] = tracks[i, :, :2] + (1 - ramp) * start + ramp * end
+        out[i, :, 2] = tracks[i, :, 2] * ((1 - ramp[:, 0]) * grow_a + ramp[:, 0] * grow_b)
     return out

@@ -23,7 +23,7 @@ from ...eval.adherence import probe_adherence
 from ..base import Clip, GenerationRequest, VideoModelBase
 from . import text as text_mod
 from .flow import Conditioning, sample
-from .layout import LayoutInput, anchored_tracks, object_tracks, scene_ids
+from .layout import LayoutInput, anchored_tracks, found_in, object_tracks, scene_ids
 from .planner import plan_scene
 from .spec import BUILTIN_CAPABILITIES, NATIVE, NATIVE_SIZES
 from .upsampler import upsample
@@ -104,13 +104,15 @@ class BuiltinModel(VideoModelBase):
         h, w = req.height // ae.cfg.downsample, req.width // ae.cfg.downsample
         gen = torch.Generator().manual_seed(int(req.seed) & 0x7FFFFFFFFFFFFFFF)
         noise = torch.randn(1, ae.cfg.latent, req.frames, h, w, generator=gen)  # (1, C, T, h, w)
-        emb = text_mod.encode([req.prompt])
+        guided = bool(getattr(dit.cfg, "layout_dim", 0))
+        scene = plan_scene(req.prompt) if guided else None
+        emb = text_mod.encode([self._caption(req.prompt, scene)])
         cond = self._conditioning(ae, req, noise)
         x_start, start_t = None, 1.0
         if req.video is not None:
             x_start = ae.encode_video(torch.from_numpy(np.ascontiguousarray(req.video))[None])
             start_t = float(np.clip(req.strength, 0.0, 1.0))
-        layout = self._layout(req) if getattr(dit.cfg, "layout_dim", 0) else None
+        layout = self._layout(req, scene) if guided else None
         latents = sample(
             dit, noise, emb.tokens, emb.mask, emb.pooled, cond,
             steps=req.steps or self.default_steps,
@@ -129,10 +131,17 @@ class BuiltinModel(VideoModelBase):
         return Clip(frames, self.native.fps, req, info)
 
     @staticmethod
-    def _layout(req: GenerationRequest) -> LayoutInput | None:
+    def _caption(prompt: str, scene) -> str:
+        """What the text encoder reads: for the layout-guided model, the planned scene in the world's own
+        canonical words, so the text agrees with the layout's ids and is in the phrasing the model was trained
+        on (Sora and DALL-E 3 rewrite prompts into their captioner's style for the same reason); the prompt as
+        given where nothing was planned."""
+        return world.caption(scene, canonical=True) if scene is not None and scene.things else prompt
+
+    @staticmethod
+    def _layout(req: GenerationRequest, scene) -> LayoutInput | None:
         """The layout-guided U-Net's input: the planned scene's objects placed by the request's seed, their
         paths anchored to given first and last frames; none for a restyle or a prompt without objects."""
-        scene = plan_scene(req.prompt)
         if req.video is not None or not scene.things:
             return None
         rng = np.random.default_rng([int(req.seed) & 0x7FFFFFFF, 7])
@@ -141,6 +150,8 @@ class BuiltinModel(VideoModelBase):
         if req.first_frames is not None or req.last_frames is not None:
             first = None if req.first_frames is None else req.first_frames[-1]
             last = None if req.last_frames is None else req.last_frames[0]
+            if not (found_in(first, scene) or found_in(last, scene)):
+                return None  # given frames that show none of the prompt's objects: continue them, unguided
             tracks = anchored_tracks(tracks, scene, first, last, first_at=0 if first is None else len(req.first_frames) - 1,
                                      last_at=-1 if last is None else req.frames - len(req.last_frames))
         return LayoutInput(torch.from_numpy(tracks).float()[None], torch.from_numpy(scene_ids(scene))[None])

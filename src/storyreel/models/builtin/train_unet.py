@@ -41,12 +41,12 @@ from .train import (
 from .layout import LayoutInput, layout_input
 from .train_log import LossLog
 from .unet import UNetConfig, VideoUNet
-from .weights import WEIGHTS_DIR, load_unet, read_config, save_weights
+from .weights import WEIGHTS_V2_DIR, load_unet, read_config, save_weights
 
 def progress_dir_default() -> Path:
     """Where a run with no checkpoint of its own continues from: the shipped weights once they hold the U-Net
     (committed at each milestone, so a new machine resumes rather than starts over)."""
-    return WEIGHTS_DIR
+    return WEIGHTS_V2_DIR
 
 
 @dataclass

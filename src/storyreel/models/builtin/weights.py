@@ -19,6 +19,9 @@ from .unet import UNetConfig, VideoUNet
 from .upsampler import Upsampler, UpsamplerConfig
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+# v2 (layout-guided U-Net + 4x SR) ships beside v1 as the `builtin-v2` backend until it keeps pictures continuous
+# across cuts (its first generated frame after a given one jumps to the new prompt: README, The built-in model).
+WEIGHTS_V2_DIR = Path(__file__).resolve().parent / "weights-v2"
 
 
 class WeightsMissing(RuntimeError):
