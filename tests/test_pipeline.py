@@ -151,11 +151,10 @@ class _Upsampling(WorldModel):
         return frames.repeat(2, axis=1).repeat(2, axis=2)
 
 
-def test_render_runs_the_super_resolution_stage_once_per_shot_on_native_frames_unless_told_not_to(tmp_path, monkeypatch):
+def test_render_runs_the_super_resolution_stage_once_per_shot_on_native_frames_unless_told_not_to(project, monkeypatch):
+    tmp_path = project.parent
     model = _Upsampling()
     use_backend(monkeypatch, model, name="nocond")
-    monkeypatch.setenv("STORYREEL_CACHE", str(tmp_path / "cache"))
-    project = write_project(tmp_path, BOARD, 8.0)
     rep = run_render(project, tmp_path / "sr.mp4", RenderOptions())
     assert model.sizes == [(48, 80)] * rep.shots and "upsampling" in rep.stages
     assert probe(tmp_path / "sr.mp4")["width"] == 160  # the output size is the plan's, whatever the source's

@@ -2,6 +2,7 @@
 and a render through the real runwayml SDK against a local server that is charged once per generation."""
 
 import json
+import threading
 
 import pytest
 from typer.testing import CliRunner
@@ -32,13 +33,14 @@ shots:
 @pytest.fixture(scope="module")
 def video(tmp_path_factory):
     """video(seconds): an MP4 as long as the task asked (made once per duration)."""
-    folder, made = tmp_path_factory.mktemp("delivered"), {}
+    folder, made, lock = tmp_path_factory.mktemp("delivered"), {}, threading.Lock()
 
     def make(seconds: int) -> bytes:
-        if seconds not in made:
-            (folder / str(seconds)).mkdir()
-            made[seconds] = mp4_bytes(folder / str(seconds), 1280, 720, 24 * seconds, 24)
-        return made[seconds]
+        with lock:  # the local server answers concurrent downloads (max_concurrent) on several threads
+            if seconds not in made:
+                (folder / str(seconds)).mkdir()
+                made[seconds] = mp4_bytes(folder / str(seconds), 1280, 720, 24 * seconds, 24)
+            return made[seconds]
     return make
 
 
