@@ -136,11 +136,19 @@ def _nearest(phrases: list[str], kind: str) -> list[tuple[str, float]]:
     """For each phrase, the meaning of the most similar vocabulary phrase of `kind` under MiniLM, and the cosine."""
     from . import text as text_mod  # deferred: the encoder loads transformers
 
-    vocab = [(" ".join(p), m) for p, k, m in lexicon() if k == kind]
-    emb = text_mod.encode(phrases + [p for p, _ in vocab]).pooled
-    sims = emb[: len(phrases)] @ emb[len(phrases) :].T  # (phrases, vocab)
+    vocab, vocab_emb = _vocabulary(kind)
+    sims = text_mod.encode(phrases).pooled @ vocab_emb.T  # (phrases, vocab)
     best = sims.argmax(1)
     return [(vocab[int(j)][1], float(sims[i, j])) for i, j in enumerate(best)]
+
+
+@lru_cache(maxsize=None)
+def _vocabulary(kind: str):
+    """The lexicon's phrases of `kind` and their MiniLM vectors, encoded once per process, not per prompt."""
+    from . import text as text_mod  # deferred: the encoder loads transformers
+
+    vocab = [(" ".join(p), m) for p, k, m in lexicon() if k == kind]
+    return vocab, text_mod.encode([p for p, _ in vocab]).pooled
 
 
 def _similar(words: list[str], used: set[int], kind: str) -> tuple[int, int, str] | None:
