@@ -39,20 +39,6 @@ def test_kicks_and_crashes_sit_on_the_annotated_grid():
     assert np.all(nearest(kicks, off) > 0.1)
 
 
-def test_a_one_drop_is_labelled_at_the_skanks_eighths():
-    """GTZAN's annotators tap reggae at the eighths (3 of the 4 tuning files): the one-drop's beats are its
-    hi-hat eighths, 130-180 BPM, and the drop (kick and rim together) lands on every other bar line."""
-    arr = random_arrangement(np.random.default_rng(5), seconds=30.0, style="onedrop")
-    assert 120.0 <= arr.bpm <= 185.0
-    drums = [n for n in arr.notes if n.channel == 9]
-    kicks = np.array([n.t for n in drums if n.pitch == KICK])
-    hats = np.array([n.t for n in drums if n.pitch in (42, 46)])
-    nearest = lambda t, grid: np.min(np.abs(t[:, None] - grid[None, :]), axis=1)  # noqa: E731
-    assert len(hats) > 20 and np.median(nearest(hats, arr.beats)) < 0.03  # a hat on (nearly) every beat
-    assert len(kicks) > 5 and np.all(nearest(kicks, arr.downbeats[1::2]) < 0.04)
-    assert np.all(nearest(kicks, arr.downbeats[0::2]) > 0.2)
-
-
 def _parse(data: bytes) -> list[tuple[float, int, int, int]]:
     """(seconds, status, pitch, velocity) of the note events of a format-0 file."""
     assert data[:4] == b"MThd" and data[14:18] == b"MTrk"

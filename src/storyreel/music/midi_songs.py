@@ -2,7 +2,7 @@
 
 Real recordings with bar annotations are scarce (the GTZAN tuning split has 40), and the network learned
 them by heart. These songs give it many more bars, with the cues that mark a bar in real music: a kick
-on 1 (in a one-drop, labelled at the skank's eighths, on every other bar line), chord changes on the bar line, the bass root on the downbeat, crashes at
+on 1 (or on 3 in a one-drop), chord changes on the bar line, the bass root on the downbeat, crashes at
 phrase starts and fills before them, in ten drum styles and 2/4, 3/4, 4/4, 6/8 and 12/8, played by
 General MIDI instruments. A soundfont synthesiser renders them (music.beatnet_data, through the
 `fluidsynth` program: a training-time tool only, never needed by analysis or the tests).
@@ -28,10 +28,7 @@ STYLES: dict[str, dict] = {
     "disco": dict(meter=(4, 4), kick=[0, 4, 8, 12], snare=[4, 12], hat=[2, 6, 10, 14], open=True, tempo=(105, 130)),
     "hiphop": dict(meter=(4, 4), kick=[0, 3, 10], snare=[4, 12], hat=list(range(16)), tempo=(70, 100)),
     "halftime": dict(meter=(4, 4), kick=[0, 3], snare=[8], hat=list(range(0, 16, 2)), tempo=(120, 175)),
-    # labelled at the skank's eighths (130-180 BPM, a bar every half of the played one, the drop on a bar line):
-    # the level GTZAN's annotators tap reggae at (3 of the 4 tuning files), not the one-drop's slow bar
-    "onedrop": dict(meter=(4, 4), kick=[8], snare=[8], hat=list(range(0, 16, 2)), skank=True, tempo=(65, 90),
-                    label_double=True),
+    "onedrop": dict(meter=(4, 4), kick=[8], snare=[8], hat=list(range(0, 16, 2)), skank=True, tempo=(65, 90)),
     "swing": dict(meter=(4, 3), kick=[0], snare=[], ride=[0, 3, 5, 6, 9, 11], pedal=[3, 9], walk=True, tempo=(90, 200)),
     "shuffle": dict(meter=(4, 3), kick=[0, 6], snare=[3, 9], hat=[0, 2, 3, 5, 6, 8, 9, 11], tempo=(60, 110)),
     "waltz": dict(meter=(3, 4), kick=[0], snare=[4, 8], hat=list(range(0, 12, 2)), tempo=(80, 190)),
@@ -138,18 +135,10 @@ def random_arrangement(rng: np.random.Generator, seconds: float = 40.0, style: s
             fill = phrase_end and rng.random() < 0.5
             notes += _drums(rng, st, bar, total_steps, steps, at, phrase_start, fill, kick_on_1_strength)
     beats = beat_t[: (n_bars - 1) * n_beats]  # the bars that are played: the last one is the ring-out
-    if st.get("label_double"):
-        beats, bpm = _doubled(beats), 2.0 * bpm
     downbeats = beats[::n_beats]
     programs[9] = 0
     return Arrangement(notes, programs, beats, downbeats, n_beats, style, bpm, float(beat_t[-1] + 1.5),
                        {"steps": steps, "minor": minor, "comp": comp_style})
-
-
-def _doubled(beats: np.ndarray) -> np.ndarray:
-    """(2N,) the beats with the half-way points between them (and after the last): the eighth-note level."""
-    last = beats[-1] + 0.5 * (beats[-1] - beats[-2])
-    return np.sort(np.concatenate([beats, 0.5 * (beats[:-1] + beats[1:]), [last]]))
 
 
 def _v(rng: np.random.Generator, base: float) -> int:

@@ -21,9 +21,7 @@ from .barphase import choose_phase, peak_near
 
 POOL = 2  # activation frames per Viterbi frame
 REFINE = 4  # full-rate frames searched on either side of a coarse beat for the activation peak (46 ms)
-# trailing beats weaker than this share of the median beat are a ring-out, not beats (0.15 cut the demo's
-# fading last bar, where the network gives 12 % of its median beat on the downbeat; real and MIDI sets alike)
-TAIL_SHARE = 0.10
+TAIL_SHARE = 0.15  # trailing beats weaker than this share of the median beat are a ring-out, not beats
 SILENCE_DB = -50.0  # beats where the song is this far below its loudest second are dropped (digital silence)
 
 
