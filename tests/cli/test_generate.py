@@ -23,14 +23,15 @@ def _gen(tmp_path, name, *args):
 
 def test_text_to_video_and_longer_by_extension(tmp_path):
     clip = _gen(tmp_path, "a.mp4")
-    assert clip.shape == (16, 48, 80, 3)
+    assert clip.shape == (16, 192, 320, 3)  # --scale 1: the default model's 4x stage
     longer = _gen(tmp_path, "b.mp4", "--seconds", "5")
     assert len(longer) == 40
 
 
-def test_v2_writes_its_super_resolution_size_and_the_native_one_without_it(tmp_path):
-    assert _gen(tmp_path, "v2.mp4", "--model", "builtin-v2").shape == (16, 192, 320, 3)  # --scale 1: the 4x stage
-    assert _gen(tmp_path, "n.mp4", "--model", "builtin-v2", "--no-sr").shape == (16, 48, 80, 3)
+def test_no_sr_writes_the_native_size_as_does_v1_which_has_no_sr_stage(tmp_path):
+    assert _gen(tmp_path, "n.mp4", "--no-sr").shape == (16, 48, 80, 3)
+    assert _gen(tmp_path, "v1.mp4", "--model", "builtin-v1").shape == (16, 48, 80, 3)
+    assert _gen(tmp_path, "v2.mp4", "--model", "builtin-v2", "--steps", "2").shape == (16, 192, 320, 3)  # old name
 
 
 def test_image_extend_connect_loop_restyle(tmp_path):

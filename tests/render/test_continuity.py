@@ -73,14 +73,32 @@ def log_zoom_step(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
 
 
 def cut_report(frames: np.ndarray, cuts: list[int], beside: int = 4) -> list[dict]:
-    """For every cut c: the zoom step from frame c-1 to c, and the median of the `beside` steps on each side."""
+    """For every cut c: the zoom step from frame c-1 to c, and the median of the `beside` steps on each side.
+
+    Also "cc_beside": how well frame c matches frame c-1 zoomed by the steps beside, so `evidence` can say how
+    much better the measured step fits than simply carrying on would.
+    """
     out = []
     for c in cuts:
         step, cc = log_zoom_step(frames[c - 1], frames[c])
         around = [log_zoom_step(frames[k], frames[k + 1])[0]
                   for k in list(range(c - 1 - beside, c - 1)) + list(range(c, c + beside))]
-        out.append({"cut": c, "step": step, "cc": cc, "beside": float(np.nanmedian(around)), "around": around})
+        median = float(np.nanmedian(around))
+        cc_beside = _match(_grey(frames[c - 1]), _grey(frames[c]), median)
+        out.append({"cut": c, "step": step, "cc": cc, "beside": median, "cc_beside": cc_beside, "around": around})
     return out
+
+
+# How much better (in normalised correlation) the zoom measured at a cut must fit its two frames than the
+# camera's own step beside it before the difference counts as a jump. On a nearly flat picture (sky over a
+# meadow) many zooms fit about equally: at one cut of the demo, +0.34 fits at 0.992 and the camera's step at
+# 0.9875, so the peak says nothing. A camera that restarts at a cut fits its own step at 0.3-0.5 lower.
+EVIDENCE = 0.01
+
+
+def is_zoom_jump(r: dict) -> bool:
+    """Whether cut_report's entry `r` shows a jump of the zoom rate that the pixels can tell."""
+    return abs(r["step"] - r["beside"]) > CUT_TOLERANCE and r["cc"] - r["cc_beside"] > EVIDENCE
 
 
 def _render_still(tmp_path, continuous: bool, amount: float = 0.5) -> tuple[np.ndarray, ShotPlan]:
@@ -110,7 +128,7 @@ def test_a_camera_that_restarts_at_each_cut_is_caught(tmp_path, monkeypatch):
     frames, plan = _render_still(tmp_path, continuous=True, amount=amount)
     for r, shot in zip(cut_report(frames, [s.start_frame for s in plan.shots[1:]]), plan.shots):
         assert r["step"] - r["beside"] == pytest.approx(-(shot.frames - 1) * math.log1p(amount) / 24, rel=0.1), r
-        assert abs(r["step"] - r["beside"]) > CUT_TOLERANCE  # what the demo-like test below would flag
+        assert is_zoom_jump(r), r  # what the demo-like tests below flag
 
 
 def test_handoff_is_the_frame_after_the_last_one_shown(tmp_path):
@@ -153,9 +171,9 @@ shots:
 
 
 # log-scale per frame at a cut, against the median of the 8 steps beside it. The camera's own step is 0.017
-# (50 %/s at 24 fps); the built-in model's scatter at cuts was up to ~0.045 (its first frame only roughly
-# reproduces the frame it is conditioned on), and 0.091 at one cut of the demo once the music analysis of issue
-# 14 moved its cuts (2026-12-03); a camera that restarts at the cut jumps by 0.2 to 0.5 (about -0.4 here).
+# (50 %/s at 24 fps). The v1 model's scatter at cuts was up to 0.091 (its first frame only roughly reproduces
+# the frame it is conditioned on); v2, which shows the given frame itself (handoff.py), scatters 0.019 here
+# and up to 0.065 in the demo; a camera that restarts at the cut jumps by 0.2 to 0.5 (about -0.4 here).
 CUT_TOLERANCE = 0.12
 
 
@@ -186,7 +204,7 @@ def test_demo_like_render_keeps_the_zoom_rate_across_every_cut(tmp_path, monkeyp
     assert 0.25 * nominal < inside < 2.0 * nominal  # the measurement sees the camera inside shots
     for r in report:
         assert r["cc"] > 0.6, r  # the frames either side of the cut show the same picture
-        assert abs(r["step"] - r["beside"]) <= CUT_TOLERANCE, r
+        assert not is_zoom_jump(r), r
 
     grade = record["grade_report"]  # the colour grade ran and made the cuts closer in colour
     assert record["grade"]["match"] == "previous" and grade["mean_after"] < grade["mean_before"]
@@ -217,8 +235,7 @@ def test_the_demo_keeps_its_zoom_rate_across_every_cut(tmp_path):
     cuts = [s["start_frame"] for s in record["shots"][1:] if s["transition"]["kind"] == "cut"]
     assert len(cuts) >= 45
     report = cut_report(frames, cuts)
-    worst = max(report, key=lambda r: abs(r["step"] - r["beside"]))
-    assert abs(worst["step"] - worst["beside"]) <= CUT_TOLERANCE, worst
+    assert not [r for r in report if is_zoom_jump(r)]
     assert min(r["cc"] for r in report) > 0.5  # each cut's two frames show the same picture
 
 

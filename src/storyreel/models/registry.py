@@ -42,18 +42,18 @@ class Backend:
 
 def _open_builtin(name: str, options: Any, device: str | None) -> VideoModel:
     from .builtin.model import BuiltinModel  # deferred: torch takes seconds to import; planning needs none of it
-    from .builtin.weights import WEIGHTS_V2_DIR  # deferred: with the model
+    from .builtin.weights import WEIGHTS_V1_DIR  # deferred: with the model
 
-    return BuiltinModel(WEIGHTS_V2_DIR) if name == "builtin-v2" else BuiltinModel()
+    return BuiltinModel(WEIGHTS_V1_DIR) if name == "builtin-v1" else BuiltinModel()
 
 
 BUILTIN = Backend(
     family="builtin",
-    serves=lambda name: name in ("builtin", "builtin-v2"),
+    serves=lambda name: name in ("builtin", "builtin-v1", "builtin-v2"),  # builtin-v2: the default's earlier name
     capabilities=lambda name, options: BUILTIN_CAPABILITIES,
     parse_options=lambda mapping: None,  # the built-in model has no options: storyboards may carry others' options
     open=_open_builtin,
-    names=lambda: ["builtin", "builtin-v2"],
+    names=lambda: ["builtin", "builtin-v1"],
 )
 
 DIFFUSERS = Backend(

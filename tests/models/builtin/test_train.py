@@ -33,7 +33,7 @@ def test_uniform_weight_leaves_the_flow_loss_unchanged():
 
 
 def test_training_checkpoints_and_resumes(tmp_path, monkeypatch):
-    monkeypatch.setattr(train, "WEIGHTS_DIR", tmp_path / "none")  # start from scratch, not the shipped weights
+    monkeypatch.setattr(train, "WEIGHTS_V1_DIR", tmp_path / "none")  # start from scratch, not the shipped weights
     cfg = train.TrainConfig(stage="dit", steps=2, batch=2, buffer_size=20, checkpoint_every_s=1e9)
     tiny = DiTConfig(dim=32, depth=1, heads=2)
     lines: list[str] = []

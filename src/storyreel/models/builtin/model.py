@@ -5,7 +5,9 @@ scene placed by the seed) -> guided rectified-flow sampling of the denoiser in
 the frame autoencoder's latent space -> decoded native frames; `upsample` is
 the 4x super-resolution stage the pipeline runs after. Conditioning frames
 (first, last, or a whole video to restyle) are encoded with the same
-autoencoder and given to the denoiser through its frame mask.
+autoencoder and given to the denoiser through its frame mask; where the
+generation jumps away from them (they show another scene than the prompt),
+it dissolves from them instead (handoff.py).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from ...eval.adherence import probe_adherence
 from ..base import Clip, GenerationRequest, VideoModelBase
 from . import text as text_mod
 from .flow import Conditioning, sample
+from .handoff import join_given
 from .layout import LayoutInput, anchored_tracks, found_in, object_tracks, scene_ids
 from .planner import plan_scene
 from .spec import BUILTIN_CAPABILITIES, NATIVE, NATIVE_SIZES
@@ -120,6 +123,9 @@ class BuiltinModel(VideoModelBase):
             start_t=start_t, x_start=x_start, callback=progress, layout=layout,
         )
         frames = ae.decode_video(latents)[0].numpy()  # (T, H, W, 3) uint8
+        handed = {}
+        if req.video is None and (req.first_frames is not None or req.last_frames is not None):
+            frames, handed = join_given(frames, req.first_frames, req.last_frames, self.native.fps)
         info = {
             "model": self.name,
             "native_size": [req.width, req.height],
@@ -127,6 +133,7 @@ class BuiltinModel(VideoModelBase):
             "fps": self.native.fps,
             "seconds": round(time.perf_counter() - t0, 3),
             **req.conditioning_summary(),
+            **{k: v for k, v in handed.items() if v},
         }
         return Clip(frames, self.native.fps, req, info)
 

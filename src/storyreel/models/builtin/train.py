@@ -33,7 +33,7 @@ from .dit import DiTConfig, VideoDiT
 from .flow import flow_loss, random_cond_mask
 from .spec import NATIVE_SIZES
 from .train_log import log_record
-from .weights import WEIGHTS_DIR, load_autoencoder, load_dit, read_config, save_weights
+from .weights import WEIGHTS_V1_DIR, load_autoencoder, load_dit, read_config, save_weights
 
 ASPECTS = NATIVE_SIZES  # aspect -> (height, width) the model is trained and sampled at
 ASPECT_WEIGHTS = {"16:9": 0.6, "1:1": 0.2, "9:16": 0.2}
@@ -293,13 +293,13 @@ def train_dit(cfg: TrainConfig, run_dir: Path, dit_cfg: DiTConfig | None = None,
             # a longer (or shorter) schedule moves the cosine: warm up to its new value rather than jump
             cfg.warmup_start = step
             log(f"new schedule of {cfg.steps} steps: the learning rate warms up again from step {step}")
-    elif (WEIGHTS_DIR / "dit.safetensors").exists():
+    elif (WEIGHTS_V1_DIR / "dit.safetensors").exists():
         # a new machine without the run's checkpoint: continue from the shipped (EMA) weights
-        shipped = load_dit()
+        shipped = load_dit(WEIGHTS_V1_DIR)
         if shipped.cfg == model.cfg:
             model.load_state_dict(shipped.state_dict())
             ema.load_state_dict(shipped.state_dict())
-            step = int(read_config(WEIGHTS_DIR).get("dit_steps", 0))
+            step = int(read_config(WEIGHTS_V1_DIR).get("dit_steps", 0))
             cfg.warmup_start = step  # fresh optimiser state: warm up again
             log(f"continuing from the shipped weights at step {step} (optimiser state starts fresh)")
     log(f"transformer: {model.num_params() / 1e6:.1f} M parameters")
@@ -356,7 +356,7 @@ def _save_dit(ckpt: Path, model, ema, opt, step: int, rng, cfg: TrainConfig) -> 
     )
 
 
-def export(run_dir: Path, out_dir: Path = WEIGHTS_DIR) -> Path:
+def export(run_dir: Path, out_dir: Path = WEIGHTS_V1_DIR) -> Path:
     """Write the shipped weights (fp16 safetensors + config) from the run's checkpoints."""
     ae_state = torch.load(run_dir / "ae.pt", weights_only=False)
     dit_state = torch.load(run_dir / "dit.pt", weights_only=False)

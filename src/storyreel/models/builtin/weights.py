@@ -18,10 +18,11 @@ from .dit import DiTConfig, VideoDiT
 from .unet import UNetConfig, VideoUNet
 from .upsampler import Upsampler, UpsamplerConfig
 
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-# v2 (layout-guided U-Net + 4x SR) ships beside v1 as the `builtin-v2` backend until it keeps pictures continuous
-# across cuts (its first generated frame after a given one jumps to the new prompt: README, The built-in model).
+# v1 (spacetime-patch DiT, 48x80) stays as the `builtin-v1` backend; v2 (layout-guided U-Net + 4x SR) is the
+# default `builtin` since it keeps pictures continuous across cuts (handoff.py).
+WEIGHTS_V1_DIR = Path(__file__).resolve().parent / "weights-v1"
 WEIGHTS_V2_DIR = Path(__file__).resolve().parent / "weights-v2"
+WEIGHTS_DIR = WEIGHTS_V2_DIR  # the default model's
 
 
 class WeightsMissing(RuntimeError):
