@@ -9,7 +9,7 @@ from storyreel.models import chain
 from storyreel.models.base import GenerationRequest, VideoModel
 from storyreel.models.builtin.handoff import frame_steps
 from storyreel.models.builtin.model import BuiltinModel
-from storyreel.models.builtin.weights import WEIGHTS_DIR, WEIGHTS_V1_DIR, WEIGHTS_V2_DIR
+from storyreel.models.builtin.weights import WEIGHTS_DIR, WEIGHTS_V1_DIR, WEIGHTS_V2_DIR, read_config
 from storyreel.world import Layout, Scene, Thing, render
 
 pytestmark = pytest.mark.skipif(not (WEIGHTS_DIR / "config.json").exists(), reason="no trained weights in this checkout")
@@ -62,6 +62,15 @@ def test_same_seed_same_clip_other_seed_other_clip(model):
     a, b, c = model.generate(_req()), model.generate(_req()), model.generate(_req(seed=4))
     assert np.array_equal(a.frames, b.frames)
     assert not np.array_equal(a.frames, c.frames)
+
+
+def test_a_request_without_steps_uses_the_weights_sample_steps():
+    v2, v1 = BuiltinModel(WEIGHTS_V2_DIR), BuiltinModel(WEIGHTS_V1_DIR)
+    assert v2.default_steps == read_config(WEIGHTS_V2_DIR).get("sample_steps", 12) and v1.default_steps == 12
+    req = dict(prompt="a red star moves right in the night sky", seed=3)
+    plain = v2.generate(GenerationRequest(**req)).frames
+    assert np.array_equal(plain, v2.generate(GenerationRequest(**req, steps=v2.default_steps)).frames)
+    assert not np.array_equal(plain, v2.generate(GenerationRequest(**req, steps=v2.default_steps + 2)).frames)
 
 
 def test_image_to_video_starts_from_the_image(model):

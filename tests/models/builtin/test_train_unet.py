@@ -60,6 +60,9 @@ def test_training_checkpoints_resumes_and_exports_weights_the_model_loads(tmp_pa
     config = json.loads((out / "config.json").read_text())
     assert config["unet_steps"] == 3 and config["unet"]["channels"] == [8, 16]
     assert not (out / "dit.safetensors").exists()
+    config["sample_steps"] = 6  # chosen for these weights: a re-export keeps it
+    (out / "config.json").write_text(json.dumps(config))
+    assert json.loads((train_unet.export_unet(tmp_path, out) / "config.json").read_text())["sample_steps"] == 6
     clip = BuiltinModel(out).generate(GenerationRequest(prompt="a red star moves right", seed=0, height=48, width=80,
                                                         frames=4, steps=2))
     assert clip.frames.shape == (4, 48, 80, 3)

@@ -47,6 +47,8 @@ def save_weights(ae: FrameAutoencoder, denoiser: VideoDiT | VideoUNet, out_dir: 
     old = json.loads((out_dir / "config.json").read_text()) if (out_dir / "config.json").exists() else {}
     if "upsampler" in old and (out_dir / "upsampler.safetensors").exists():  # a new base keeps its SR stage
         config.update({k: old[k] for k in ("upsampler", "upsampler_steps") if k in old})
+    if "sample_steps" in old and "sample_steps" not in config:  # the sampler steps chosen for these weights
+        config["sample_steps"] = old["sample_steps"]
     atomic_write(out_dir / "config.json", json.dumps(config, indent=2) + "\n")
     return out_dir
 
