@@ -165,10 +165,11 @@ class BuiltinModel(VideoModelBase):
         if req.first_frames is not None or req.last_frames is not None:
             first = None if req.first_frames is None else req.first_frames[-1]
             last = None if req.last_frames is None else req.last_frames[0]
-            if not (found_in(first, scene) or found_in(last, scene)):
-                return None  # given frames that show none of the prompt's objects: continue them, unguided
-            tracks = anchored_tracks(tracks, scene, first, last, first_at=0 if first is None else len(req.first_frames) - 1,
-                                     last_at=-1 if last is None else req.frames - len(req.last_frames))
+            # given frames that show none of the prompt's objects (another scene): the objects where the seed
+            # places them, and handoff.py dissolves into them; unguided, the net drew fragments there
+            if found_in(first, scene) or found_in(last, scene):
+                tracks = anchored_tracks(tracks, scene, first, last, first_at=0 if first is None else len(req.first_frames) - 1,
+                                         last_at=-1 if last is None else req.frames - len(req.last_frames))
         return LayoutInput(torch.from_numpy(tracks).float()[None], torch.from_numpy(scene_ids(scene))[None])
 
     def _conditioning(self, ae, req: GenerationRequest, noise: torch.Tensor) -> Conditioning | None:
