@@ -1,4 +1,4 @@
-"""Given frames the model cannot continue: a dissolve from (or into) them instead of a jump.
+"""Given frames shown as they are, and a dissolve from (or into) them where the model would jump.
 
 A storyboard's continuous cut hands the next shot the previous shot's last
 frame, and the next prompt often shows another scene (a new era, another
@@ -9,7 +9,9 @@ otherwise change by 2-5, which the camera measured across the cut reads as a
 restart. An editor would dissolve there, so the model does: where the step
 out of the given frames is far above the clip's own steps, the given frame
 (held, the camera still moves it in the edit) cross-fades into what was
-generated over about a second.
+generated over about a second. Without a jump, only the autoencoder round
+trip's error is faded in (the camera read the round trip as a zoom of up to
+0.045 log-scale at a cut).
 """
 
 from __future__ import annotations
