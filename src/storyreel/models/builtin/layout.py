@@ -127,11 +127,6 @@ def locate(frame: np.ndarray, colour: str) -> tuple[float, float, float] | None:
     return (float(jj.mean() + 0.5) / short, float(ii.mean() + 0.5) / short, float(np.sqrt(hit.sum() / np.pi)) / short)
 
 
-def found_in(frames: np.ndarray | None, scene: world.Scene) -> bool:
-    """Whether any of the scene's objects is seen, by its colour, in this frame."""
-    return frames is not None and any(locate(frames, t.colour) is not None for t in scene.things[:SLOTS])
-
-
 def anchored_tracks(tracks: np.ndarray, scene: world.Scene, first: np.ndarray | None,
                     last: np.ndarray | None, first_at: int = 0, last_at: int = -1) -> np.ndarray:
     """Move each object's path so that at frame `first_at` it is where `first` shows it, and at `last_at`

@@ -26,7 +26,7 @@ from ..base import Clip, GenerationRequest, VideoModelBase
 from . import text as text_mod
 from .flow import Conditioning, sample
 from .handoff import join_given
-from .layout import LayoutInput, anchored_tracks, found_in, object_tracks, scene_ids
+from .layout import LayoutInput, anchored_tracks, object_tracks, scene_ids
 from .planner import plan_scene
 from .spec import BUILTIN_CAPABILITIES, NATIVE, NATIVE_SIZES
 from .upsampler import upsample
@@ -165,11 +165,10 @@ class BuiltinModel(VideoModelBase):
         if req.first_frames is not None or req.last_frames is not None:
             first = None if req.first_frames is None else req.first_frames[-1]
             last = None if req.last_frames is None else req.last_frames[0]
-            # given frames that show none of the prompt's objects (another scene): the objects where the seed
-            # places them, and handoff.py dissolves into them; unguided, the net drew fragments there
-            if found_in(first, scene) or found_in(last, scene):
-                tracks = anchored_tracks(tracks, scene, first, last, first_at=0 if first is None else len(req.first_frames) - 1,
-                                         last_at=-1 if last is None else req.frames - len(req.last_frames))
+            # an object the given frames do not show (another scene) keeps the seed's place, and handoff.py
+            # dissolves into it; left unguided there, the net drew fragments
+            tracks = anchored_tracks(tracks, scene, first, last, first_at=0 if first is None else len(req.first_frames) - 1,
+                                     last_at=-1 if last is None else req.frames - len(req.last_frames))
         return LayoutInput(torch.from_numpy(tracks).float()[None], torch.from_numpy(scene_ids(scene))[None])
 
     def _conditioning(self, ae, req: GenerationRequest, noise: torch.Tensor) -> Conditioning | None:
