@@ -32,6 +32,8 @@ def main() -> None:
     for stage, sec in rep.stages.items():
         print(f"{stage:<12} {sec:8.1f} {100 * sec / total:5.1f}%")
     print(f"{'total':<12} {total:8.1f}")
+    for part, sec in rep.overlapped.items():
+        print(f"  {part:<16} {sec:8.1f}  (in threads beside the encoder; not added to the total)")
     print(f"takes generated {rep.generated}, from cache {rep.cached}")
     print(f"real-time factor (wall / song) {rep.realtime_factor:.2f}")
 

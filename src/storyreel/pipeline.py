@@ -45,6 +45,7 @@ from .output.animatic import write_animatic
 from .output.contact_sheet import contact_sheet
 from .output.encode import encode
 from .output.interchange import write_interchange
+from .output.prefetch import prefetched
 from .output.shot_media import ShotMediaWriter, tee_shots
 from .plan import ShotPlan, plan_to_json
 from .progress import Progress, report
@@ -93,6 +94,7 @@ class RenderReport:
     cached: int = 0
     duration: float = 0.0
     estimate: Estimate | None = None  # what stage 4 estimated it would generate and cost
+    overlapped: dict[str, float] = field(default_factory=dict)  # busy seconds of work that ran beside a stage
 
     @property
     def realtime_factor(self) -> float:
@@ -188,38 +190,49 @@ def generate_takes(plan: ShotPlan, backend: VideoModel, music: MusicMap, options
 def encode_video(plan: ShotPlan, frames: list[np.ndarray], fps: list[float], music: MusicMap, song: Path,
                  out: Outputs, metadata: dict, options: RenderOptions, progress: Progress | None = None,
                  ) -> tuple[dict[int, np.ndarray], list[str] | None, dict[str, float]]:
-    """7. Assemble, watermark and encode the video: (a still per shot, shot files or None, seconds per part)."""
+    """7. Assemble, watermark and encode the video: (a still per shot, shot files or None, seconds).
+
+    Assembly and the watermark each run in a thread of their own, a few frames
+    ahead of the encoder (output.prefetch), so the three overlap. seconds: the
+    stage's wall time ("encoding"), plus each part's own busy time
+    ("assembly busy", "watermark busy") and the time the encoder waited for
+    frames ("encoder waited"), which overlap and are not part of the wall time.
+    """
     thumbs: dict[int, np.ndarray] = {}
     mids = {(s.start_frame + s.end_frame) // 2: s.index for s in plan.shots}
-    seconds = {"assembly": 0.0, "watermark": 0.0}
+    busy = {"assembly": 0.0}
 
     def assembled():
-        """The frames in order; times the assembly apart from the encoder pulling on it."""
+        """The frames in order, timing the assembly's own work."""
         stream = assemble(plan, frames, fps, music)
         for g in range(plan.frames):
             t0 = time.perf_counter()
             frame = next(stream)
-            seconds["assembly"] += time.perf_counter() - t0
+            busy["assembly"] += time.perf_counter() - t0
             if g in mids:
                 thumbs[mids[g]] = frame
             yield frame
 
     t = time.perf_counter()
+    marked, waited = [0.0], [0.0]
     stream = assembled()
-    marked = [0.0]
     if options.watermark:
-        stream = watermark.watermark_frames(stream, watermark.PAYLOAD, seconds=marked)
+        stream = watermark.watermark_frames(prefetched(stream), watermark.PAYLOAD, seconds=marked)
+    stream = prefetched(stream, waited=waited)
     shot_writer = None
     if options.export_shots:
         shot_writer = ShotMediaWriter(plan, out.shot_files(len(plan.shots)), crf=options.crf, metadata=metadata)
         stream = tee_shots(stream, shot_writer)
     label = "assembling + encoding"
-    encode(stream, plan.frames, plan.fps, (plan.width, plan.height), song, out.video, metadata=metadata,
-           crf=options.crf, progress=lambda n: report(progress, "encoding", label, n, plan.frames))
-    seconds["watermark"] = marked[0]
-    seconds["encoding"] = time.perf_counter() - t - seconds["assembly"] - seconds["watermark"]
+    try:
+        encode(stream, plan.frames, plan.fps, (plan.width, plan.height), song, out.video, metadata=metadata,
+               crf=options.crf, progress=lambda n: report(progress, "encoding", label, n, plan.frames))
+    finally:
+        stream.close()  # stops the worker threads at once on an error
+    seconds = {"encoding": time.perf_counter() - t}
     shot_media = [str(p.resolve()) for p in shot_writer.close()] if shot_writer else None
-    return thumbs, shot_media, seconds
+    overlapped = {"assembly busy": busy["assembly"], "watermark busy": marked[0], "encoder waited": waited[0]}
+    return thumbs, shot_media, seconds | overlapped
 
 
 def plan_record(plan: ShotPlan, results: list[ShotResult] | None = None, grade_report: dict | None = None) -> dict:
@@ -315,7 +328,8 @@ def render(source: str | Path, out: str | Path, options: RenderOptions | None = 
                 "encoder": f"storyreel {__version__} (model: {name})"}
     thumbs, shot_media, seconds = encode_video(plan, frames, fps, music, job.song, outputs, metadata, options,
                                                progress)  # 7
-    rep.stages.update(seconds)
+    rep.stages["encoding"] = seconds.pop("encoding")
+    rep.overlapped.update(seconds)
     with _timed(rep.stages, "export"):
         write_side_files(job, plan, music, results, checked, outputs, thumbs, shot_media, grade_report, options)  # 8
     return rep
