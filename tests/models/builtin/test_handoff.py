@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from storyreel.models.builtin.handoff import frame_steps, is_jump, join_given
+from storyreel.models.builtin.handoff import frame_steps, given_weights, is_jump, join_given
 
 
 def _drift(t: int, start: float, seed: int = 0) -> np.ndarray:
@@ -53,3 +53,10 @@ def test_short_clips_share_their_free_frames_between_both_ends():
     out, info = join_given(gen, gen[:1], gen[-1:], fps=8.0)
     assert info == {"dissolve_in": 2, "dissolve_out": 2}
     assert np.array_equal(out[0], gen[0]) and np.array_equal(out[-1], gen[-1])
+
+
+def test_given_weights_hold_the_given_frames_and_fade_beside_them():
+    w = given_weights(32, 1, 1, 8.0)
+    assert w[0] == 1.0 and w[-1] == 1.0
+    assert np.all(np.diff(w[1:9]) < 0) and np.all(w[10:22] == 0.0) and np.all(np.diff(w[23:31]) > 0)
+    assert not given_weights(16, 0, 0, 8.0).any()

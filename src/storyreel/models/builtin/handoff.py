@@ -57,6 +57,21 @@ def _blend_in(gen: np.ndarray, given: np.ndarray, decoded: np.ndarray, weights: 
     return np.clip(np.rint(w * held + (1 - w) * g), 0, 255).astype(np.uint8)
 
 
+def given_weights(t: int, n_first: int, n_last: int, fps: float) -> np.ndarray:
+    """(t,) weights: 1 on the given frames, falling to 0 over the frames join_given blends beside them."""
+    w = np.zeros(t, dtype=np.float32)
+    free = t - n_first - n_last
+    n = min(int(round(fps * DISSOLVE_SECONDS)), free // 2 if n_first and n_last else free)
+    if n_first:
+        w[:n_first] = 1.0
+        w[n_first:n_first + max(n, 0)] = _ramp(n)[::-1] if n > 0 else 0.0
+    if n_last:
+        w[t - n_last:] = 1.0
+        if n > 0:
+            w[t - n_last - n:t - n_last] = np.maximum(w[t - n_last - n:t - n_last], _ramp(n))
+    return w
+
+
 def join_given(frames: np.ndarray, first: np.ndarray | None, last: np.ndarray | None, fps: float) -> tuple[np.ndarray, dict]:
     """The generated frames (T, H, W, 3) uint8 made to start from `first` and end on `last` exactly.
 

@@ -25,7 +25,8 @@ from ...eval.adherence import probe_adherence
 from ..base import Clip, GenerationRequest, VideoModelBase
 from . import text as text_mod
 from .flow import Conditioning, sample
-from .handoff import join_given
+from .deflicker import deflicker
+from .handoff import given_weights, join_given
 from .layout import LayoutInput, anchored_tracks, object_tracks, scene_ids
 from .planner import plan_scene
 from .spec import BUILTIN_CAPABILITIES, NATIVE, NATIVE_SIZES
@@ -39,6 +40,10 @@ def native_size_for(width: int, height: int) -> tuple[int, int]:
     best = min(NATIVE_SIZES.values(), key=lambda hw: abs(np.log((hw[1] / hw[0]) / aspect)))
     return best
 
+
+# Part of the cache key with the weights' hash: bump it when generate() draws differently from the same
+# weights, so old takes are not reused (2: the deflicker pass).
+OUTPUT_VERSION = 2
 
 class BuiltinModel(VideoModelBase):
     """storyreel's own small text-to-video model: a layout-guided U-Net (v2) or a spacetime-patch DiT (v1)."""
@@ -86,7 +91,7 @@ class BuiltinModel(VideoModelBase):
         return native_size_for(width, height)
 
     def identity(self) -> str:
-        return f"builtin:{weights_identity(self.weights_dir)}"
+        return f"builtin:{weights_identity(self.weights_dir)}:out{OUTPUT_VERSION}"
 
     def adherence(self, frames: np.ndarray, prompt: str) -> float | None:
         """What the evaluation's pixel probe reads of `prompt` in the frames (it knows the world it was trained on)."""
@@ -131,9 +136,12 @@ class BuiltinModel(VideoModelBase):
             start_t=start_t, x_start=x_start, callback=progress, layout=layout,
         )
         frames = ae.decode_video(latents)[0].numpy()  # (T, H, W, 3) uint8
-        handed = {}
+        handed, hold = {}, None
         if req.video is None and (req.first_frames is not None or req.last_frames is not None):
             frames, handed = join_given(frames, req.first_frames, req.last_frames, self.native.fps)
+            nf, nl = (0 if x is None else len(x) for x in (req.first_frames, req.last_frames))
+            hold = given_weights(len(frames), nf, nl, self.native.fps)
+        frames = deflicker(frames, hold=hold)  # after the hand-off: its jump test reads the model's own steps
         info = {
             "model": self.name,
             "native_size": [req.width, req.height],
