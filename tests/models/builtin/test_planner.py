@@ -59,3 +59,21 @@ def test_the_evaluations_reserved_words_are_not_in_the_lexicon():
         for phrases in table.values():
             for p in phrases:
                 assert " ".join(planner._words(p)) not in lexicon, p
+
+
+def test_a_colour_name_in_the_nouns_place_is_read_as_the_object():
+    """'brick' is also a colour name; after another colour, with nothing but 'that' after it, it is the noun."""
+    scene = plan_scene("a salmon-pink brick that soars upward on the lawn")
+    assert scene.things == (world.Thing("pink", "square", "up"),) and scene.setting == "meadow"
+    # a palette word is never the noun, and a colour followed by an unknown noun stays a colour
+    assert plan_scene("a cream-white sparkly star floats up").things == (world.Thing("white", "star", "up"),)
+
+
+def test_a_survey_name_that_says_its_colour_means_it():
+    assert planner.colour_names()["candy pink"] == "pink"  # its RGB's hue alone reads purple
+    assert planner.colour_names()["forest green"] == "green"
+
+
+def test_plural_skies_and_stars_are_settings_not_objects():
+    assert plan_scene("under blue skies, a cobalt sphere gets bigger").things == (world.Thing("blue", "circle", "grows"),)
+    assert plan_scene("under the stars, a lemon disc sinks").setting == "night sky"

@@ -29,9 +29,11 @@ from ... import world
 
 # Words the world's captions never use, for the same facts. Whole words or phrases, matched on word boundaries.
 _EXTRA_SHAPES = {
-    "circle": ("round", "ring", "sphere", "dot", "disk", "circular shape", "bubble", "moon shape", "oval"),
-    "square": ("tile", "quadrilateral", "rectangle", "square shape", "four-sided shape", "diamond"),
-    "triangle": ("triangular", "pyramid", "delta", "three-sided shape", "cone shape", "arrowhead"),
+    "circle": ("round", "ring", "sphere", "dot", "disk", "circular shape", "bubble", "moon shape", "oval", "globe",
+               "coin", "round thing"),
+    "square": ("tile", "quadrilateral", "rectangle", "square shape", "four-sided shape", "diamond", "brick", "slab",
+               "rectangular"),
+    "triangle": ("triangular", "pyramid", "delta", "three-sided shape", "cone shape", "arrowhead", "cone"),
     "star": ("starfish shape", "pentagram", "asterisk", "sparkle", "twinkle"),
     "heart": ("love symbol", "heart symbol", "hearts", "cardioid"),
 }
@@ -40,15 +42,19 @@ _EXTRA_MOTIONS = {
     "right": ("rightward", "rightwards", "to the right", "goes right", "shifts right", "eastward"),
     "up": ("upward", "upwards", "lifts", "soars", "goes up", "levitates", "skyward"),
     "down": ("downward", "downwards", "plunges", "goes down", "descending", "lowers", "plummets"),
-    "grows": ("larger", "bigger", "enlarges", "inflates", "balloons", "scales up", "widens"),
-    "shrinks": ("smaller", "tinier", "diminishes", "deflates", "scales down", "narrows", "little by little smaller"),
+    "grows": ("larger", "bigger", "enlarges", "inflates", "balloons", "scales up", "widens", "puffs up"),
+    "shrinks": ("smaller", "tinier", "diminishes", "deflates", "scales down", "narrows", "little by little smaller",
+                "shrivels", "withers", "wilts"),
     "still": ("stationary", "motionless", "not move", "unmoving", "static", "stands still", "idle",
               "frozen", "at rest"),
 }
 _EXTRA_SETTINGS = {
-    "day sky": ("daytime", "daylight", "midday", "noon", "blue sky", "sunny sky", "bright sky", "day"),
-    "sunset": ("sundown", "dusk", "twilight", "evening", "sun goes down", "golden hour", "sunrise", "dawn"),
-    "night sky": ("night", "midnight", "dark sky", "darkness", "starry sky", "after dark", "nighttime"),
+    "day sky": ("daytime", "daylight", "midday", "noon", "blue sky", "sunny sky", "bright sky", "day", "blue skies",
+                "clear skies", "sunny skies", "skies"),
+    "sunset": ("sundown", "dusk", "twilight", "evening", "sun goes down", "golden hour", "sunrise", "dawn",
+               "end of the day", "setting sun"),
+    "night sky": ("night", "midnight", "dark sky", "darkness", "starry sky", "after dark", "nighttime",
+                  "under the stars", "starlit", "moonlit", "moonlight"),
     "meadow": ("field", "grass", "grassy", "pasture", "lawn", "prairie", "hillside", "countryside"),
 }
 _STOP = frozenset("a an the and of in on at over under above across it is that we see there while with as its to"
@@ -86,9 +92,12 @@ def colour_names() -> dict[str, str]:
     names = {}
     for table, prefix in ((mcolors.XKCD_COLORS, "xkcd:"), (mcolors.CSS4_COLORS, "")):
         for name, hexcode in table.items():
-            nearest = palette_colour(tuple(c * 255 for c in mcolors.to_rgb(hexcode)))
+            words = _words(name.removeprefix(prefix))
+            named = [w for w in words if w in world.COLOURS]
+            # a name that says its colour ("candy pink", "forest green") means it, whatever its RGB's hue
+            nearest = named[-1] if named else palette_colour(tuple(c * 255 for c in mcolors.to_rgb(hexcode)))
             if nearest is not None:
-                names[" ".join(_words(name.removeprefix(prefix)))] = nearest
+                names[" ".join(words)] = nearest
     for colour, words in world.COLOUR_WORDS.items():  # the world's own words win over the surveys' readings
         for w in words:
             names[w] = colour
@@ -183,6 +192,23 @@ def _unknown_nouns(words: list[str], hits: list[tuple[int, int, str, str]]) -> l
     return [(i, j, "shape", m) for (i, j), (m, _) in zip(spans, _nearest([" ".join(words[i:j]) for i, j in spans], "shape"))]
 
 
+def _colour_nouns(words: list[str], hits: list[tuple[int, int, str, str]]) -> list[tuple[int, int, str, str]]:
+    """A colour name right after another colour, with no shape word after it, is the object's noun ("a
+    salmon-pink brick": brick is also a colour name): read as the nearest shape under MiniLM."""
+    starts = {h[0]: h for h in hits}
+
+    def ends_a_noun_phrase(h) -> bool:  # nothing after it but a stop word, another fact or the prompt's end
+        return h[1] >= len(words) or words[h[1]] in _STOP or (h[1] in starts and starts[h[1]][2] != "shape")
+
+    swap = [h for h in hits if h[2] == "colour" and any(p[1] == h[0] and p[2] == "colour" for p in hits)
+            and ends_a_noun_phrase(h) and not any(w in world.COLOURS for w in words[h[0]:h[1]])]
+    if not swap:
+        return hits
+    shapes = _nearest([" ".join(words[s:e]) for s, e, _, _ in swap], "shape")
+    new = {h[:2]: (h[0], h[1], "shape", m) for h, (m, _) in zip(swap, shapes)}
+    return [new.get(h[:2], h) for h in hits]
+
+
 def _motion_of(hits: list[tuple[int, int, str, str]], objects: list[list], i: int) -> str:
     """Object i's motion: the first motion word after its shape word and before the next object's, else the
     first motion word of the prompt ("rising, a red star"), else still."""
@@ -198,7 +224,7 @@ def _motion_of(hits: list[tuple[int, int, str, str]], objects: list[list], i: in
 def plan_scene(prompt: str) -> world.Scene:
     """The scene a prompt describes, in the world's vocabulary (see the module's docstring for how)."""
     words = _words(prompt)
-    hits = _match(words)
+    hits = _colour_nouns(words, _match(words))
     hits += _unknown_nouns(words, hits)
     used = {k for s, e, _, _ in hits for k in range(s, e)}
     if not any(h[2] == "shape" for h in hits):
