@@ -1,14 +1,17 @@
 """Benchmark: what the 4x super-resolution stage adds over a bicubic upscale, and whether it shimmers.
 
-Scenes of the world drawn from another random stream than the trainer's (--seed) are rendered at the native 48x80 and put through the frame autoencoder (what the base model's decoder
-draws), then upscaled to 192x320 by bicubic and by the SR stage, and compared with the same scene rendered
-at 192x320 directly:
+Scenes of the world drawn from another random stream than the trainer's (--seed) are rendered at the
+native 48x80, then made into what the base model would hand the SR stage in two ways (--input): put through
+the frame autoencoder (what the base model's decoder draws), and redrawn by the base model itself (the U-Net
+restyling the small render at strength 0.35 from the scene's caption, so it stays in the render's place).
+Each is upscaled to 192x320 by bicubic and by the SR stage and compared with the same scene rendered at
+192x320 directly:
 
 - PSNR against the large render (higher is closer);
 - edge PSNR: the same, only on the pixels at the large render's edges (where a blurry upscale loses most);
 - temporal stability: warping error and flicker (eval.temporal) of each upscale beside the large render's.
 
-    .venv/bin/python bench/sr_quality.py [--scenes 12] [--seed 99] [--weights DIR]
+    .venv/bin/python bench/sr_quality.py [--scenes 12] [--seed 99] [--weights DIR] [--input autoencoder|model|both]
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ import torch
 
 from storyreel import world
 from storyreel.eval.temporal import flicker, warp_error
+from storyreel.models.builtin.model import BuiltinModel
+from storyreel.models.builtin.train_sr import model_output
 from storyreel.models.builtin.upsampler import upsample
 from storyreel.models.builtin.weights import WEIGHTS_V2_DIR, load_autoencoder, load_upsampler
 
@@ -46,10 +51,18 @@ def main() -> None:
     ap.add_argument("--scenes", type=int, default=12)
     ap.add_argument("--seed", type=int, default=99)
     ap.add_argument("--weights", type=Path, default=WEIGHTS_V2_DIR)
+    ap.add_argument("--input", choices=("autoencoder", "model", "both"), default="both")
     args = ap.parse_args()
     net, ae = load_upsampler(args.weights), load_autoencoder(args.weights)
     if net is None:
         raise SystemExit(f"no super-resolution stage in {args.weights}")
+    for kind in ("autoencoder", "model") if args.input == "both" else (args.input,):
+        table(kind, net, ae, args)
+
+
+def table(kind: str, net, ae, args) -> None:
+    """Print the comparison for one kind of small input."""
+    base = BuiltinModel(args.weights) if kind == "model" else None
     rng = np.random.default_rng(args.seed)
     rows: dict[str, list[list[float]]] = {"bicubic": [], "sr": [], "large render": []}
     for _ in range(args.scenes):
@@ -57,14 +70,18 @@ def main() -> None:
         placed = world.random_layout(scene, rng, 80 / 48, world.BOLD)
         large = world.render(scene, placed, 192, 320, 16)
         small = world.render(scene, placed, 48, 80, 16)
-        with torch.no_grad():
-            small = ae.decode_video(ae.encode_video(torch.from_numpy(small)[None]))[0].numpy()
+        if base is not None:
+            small = model_output(base, scene, small, 0.35, int(rng.integers(1 << 31)))
+        else:
+            with torch.no_grad():
+                small = ae.decode_video(ae.encode_video(torch.from_numpy(small)[None]))[0].numpy()
         bic = np.stack([cv2.resize(f, (320, 192), interpolation=cv2.INTER_CUBIC) for f in small])
         sr = upsample(net, small)
         edge = edges(large)
         for name, video in (("bicubic", bic), ("sr", sr), ("large render", large)):
             rows[name].append([psnr(video, large), psnr(video[edge], large[edge]), warp_error(video), flicker(video)])
-    print(f"{args.scenes} scenes, 16 frames each, autoencoder round trip at 48x80, upscaled to 192x320")
+    what = "autoencoder round trip" if kind == "autoencoder" else "redrawn by the base model (restyle 0.35)"
+    print(f"{args.scenes} scenes, 16 frames each, {what} at 48x80, upscaled to 192x320")
     print(f"{'':<14}{'PSNR dB':>9}{'edge PSNR':>11}{'warp error':>12}{'flicker':>9}")
     for name, vals in rows.items():
         p, s, w, f = np.mean(vals, axis=0)

@@ -1,11 +1,17 @@
 """Training the super-resolution stage on the world: the same scene rendered small (degraded) and 4x larger.
 
 The renderer draws any scene exactly at any size, so every pair is free. The
-small side is degraded the way the base model's frames are: most go through the
-frame autoencoder (its decoder is what draws the base model's pixels), some are
-blurred, all get a little noise, so the upsampler learns to sharpen what the
-base model really draws and not only clean downscales. Crops of whole clips are
-buffered; each step takes a batch of crops, each frame with its neighbours.
+small side is degraded the way the base model's frames are: a share is the base
+model's own output (the U-Net restyling the small render at a low strength,
+SDEdit-style, from its caption: its textures, colours and edges, still in the
+render's place, so the large render is its target pixel for pixel); most of the
+rest go through the frame autoencoder (its decoder is what draws the base
+model's pixels); some are blurred, all get a little noise. So the upsampler
+learns to sharpen what the base model really draws and not only clean
+downscales. Crops of whole clips are buffered; each step takes a batch of
+crops, each frame with its neighbours.
+
+A run without a checkpoint of its own continues from the shipped upsampler.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from ... import world
 from .train import ASPECT_WEIGHTS, ASPECTS, FRAMES, load_autoencoder_for_training, save_checkpoint, stop_on_signal
 from .train_log import LossLog
 from .upsampler import Upsampler, UpsamplerConfig, to_unit, with_neighbours
+from .weights import WEIGHTS_V2_DIR, load_upsampler, read_config
 
 
 @dataclass
@@ -34,7 +41,9 @@ class SRTrainConfig:
     lr: float = 1e-3
     buffer_clips: int = 96
     fresh_every: int = 2  # steps between newly rendered clips
-    ae_share: float = 0.7  # small sides that go through the autoencoder
+    model_share: float = 0.3  # small sides that are the base model's restyle of the small render
+    model_strength: tuple[float, float] = (0.25, 0.5)  # restyle strengths drawn for them
+    ae_share: float = 0.7  # of the other small sides: those that go through the autoencoder
     blur_share: float = 0.3
     noise: float = 0.015
     seed: int = 0
@@ -42,16 +51,31 @@ class SRTrainConfig:
     device: str = "cpu"
 
 
+def model_output(base, scene: world.Scene, small_u8: np.ndarray, strength: float, seed: int) -> np.ndarray:
+    """The base model's restyle of a small render (T, h, w, 3) uint8 from the scene's caption: what the base
+    model draws there, in the render's place."""
+    from ..base import GenerationRequest  # deferred: models.base imports the registry's dependencies
+
+    t, h, w, _ = small_u8.shape
+    req = GenerationRequest(prompt=world.caption(scene, canonical=True), seed=seed, height=h, width=w, frames=t,
+                            video=small_u8, strength=strength)
+    return base.generate(req).frames
+
+
 @torch.no_grad()
-def degraded_pair(ae, rng: np.random.Generator, aspect: str, cfg: SRTrainConfig, factor: int):
-    """(small (T, 3, h, w), large (T, 3, h*f, w*f)) in [-1, 1]: one scene of the bold world at both sizes."""
+def degraded_pair(ae, rng: np.random.Generator, aspect: str, cfg: SRTrainConfig, factor: int, base=None):
+    """(small (T, 3, h, w), large (T, 3, h*f, w*f)) in [-1, 1]: one scene of the bold world at both sizes.
+
+    base: the base model (BuiltinModel) whose restyles make cfg.model_share of the small sides."""
     h, w = ASPECTS[aspect]
     s = np.random.default_rng(int(rng.integers(1 << 62)))
     scene = world.random_scene(s, style=world.BOLD)
     placed = world.random_layout(scene, s, w / h, world.BOLD)
     large = to_unit(world.render(scene, placed, h * factor, w * factor, FRAMES))
     small_u8 = world.render(scene, placed, h, w, FRAMES)
-    if rng.random() < cfg.ae_share:
+    if base is not None and rng.random() < cfg.model_share:
+        small_u8 = model_output(base, scene, small_u8, float(rng.uniform(*cfg.model_strength)), int(rng.integers(1 << 31)))
+    elif rng.random() < cfg.ae_share:
         small_u8 = ae.decode_video(ae.encode_video(torch.from_numpy(small_u8)[None]))[0].numpy()
     small = to_unit(small_u8)
     if rng.random() < cfg.blur_share:
@@ -82,15 +106,21 @@ def sr_loss(net: Upsampler, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return torch.sqrt((net(x) - y) ** 2 + 1e-6).mean()
 
 
-def train_upsampler(cfg: SRTrainConfig, run_dir: Path, net_cfg: UpsamplerConfig | None = None, log=print) -> Upsampler:
-    """Train (or resume from run_dir/sr.pt) the upsampler; returns it."""
+def train_upsampler(cfg: SRTrainConfig, run_dir: Path, net_cfg: UpsamplerConfig | None = None, log=print,
+                    progress_dir: Path | None = None, base=None) -> Upsampler:
+    """Train (or resume from run_dir/sr.pt, else continue from the upsampler in progress_dir, default the
+    shipped one) the upsampler; returns it. base: the base model for cfg.model_share (default: the shipped
+    built-in model, loaded only when model_share > 0)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     ckpt = run_dir / "sr.pt"
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed + 5)
     ae = load_autoencoder_for_training(run_dir)
     state = torch.load(ckpt, weights_only=False) if ckpt.exists() else None
-    net = Upsampler(UpsamplerConfig(**state["net_cfg"]) if state else (net_cfg or UpsamplerConfig())).to(cfg.device)
+    progress_dir = progress_dir or WEIGHTS_V2_DIR
+    shipped = None if state or net_cfg else load_upsampler(progress_dir)
+    net = Upsampler(UpsamplerConfig(**state["net_cfg"]) if state else (shipped.cfg if shipped else net_cfg or UpsamplerConfig()))
+    net = net.to(cfg.device)
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=0.0)
     step = 0
     if state:
@@ -98,16 +128,24 @@ def train_upsampler(cfg: SRTrainConfig, run_dir: Path, net_cfg: UpsamplerConfig 
         opt.load_state_dict(state["opt"])
         step, rng = state["step"], state["rng"]
         log(f"resumed upsampler at step {step}")
+    elif shipped is not None:
+        net.load_state_dict(shipped.state_dict())
+        step = int(read_config(progress_dir).get("upsampler_steps", 0))
+        log(f"continuing from the upsampler in {progress_dir} at step {step} (optimiser state starts fresh)")
+    if cfg.model_share > 0 and base is None:
+        from .model import BuiltinModel  # deferred: the model imports the planner's text encoder
+
+        base = BuiltinModel(progress_dir)
     log(f"upsampler: {net.num_params() / 1e3:.0f} k parameters")
     aspects, weights = list(ASPECTS), list(ASPECT_WEIGHTS.values())
     buffer: list = []
     while len(buffer) < min(cfg.buffer_clips, 16):
-        buffer.append(degraded_pair(ae, rng, str(rng.choice(aspects, p=weights)), cfg, net.cfg.factor))
+        buffer.append(degraded_pair(ae, rng, str(rng.choice(aspects, p=weights)), cfg, net.cfg.factor, base))
     last_save, losses = time.time(), LossLog(run_dir, "sr", cfg.steps, step, log, 50)
     stop = stop_on_signal()
     while step < cfg.steps and not stop:
         if step % cfg.fresh_every == 0:
-            pair = degraded_pair(ae, rng, str(rng.choice(aspects, p=weights)), cfg, net.cfg.factor)
+            pair = degraded_pair(ae, rng, str(rng.choice(aspects, p=weights)), cfg, net.cfg.factor, base)
             if len(buffer) < cfg.buffer_clips:
                 buffer.append(pair)
             else:
