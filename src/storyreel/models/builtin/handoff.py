@@ -57,14 +57,20 @@ def _blend_in(gen: np.ndarray, given: np.ndarray, decoded: np.ndarray, weights: 
     return np.clip(np.rint(w * held + (1 - w) * g), 0, 255).astype(np.uint8)
 
 
+def _blend_length(t: int, n_first: int, n_last: int, fps: float) -> int:
+    """How many generated frames beside each given end are blended: about a second, at most half the free ones."""
+    free = t - n_first - n_last
+    return min(int(round(fps * DISSOLVE_SECONDS)), free // 2 if n_first and n_last else free)
+
+
 def given_weights(t: int, n_first: int, n_last: int, fps: float) -> np.ndarray:
     """(t,) weights: 1 on the given frames, falling to 0 over the frames join_given blends beside them."""
     w = np.zeros(t, dtype=np.float32)
-    free = t - n_first - n_last
-    n = min(int(round(fps * DISSOLVE_SECONDS)), free // 2 if n_first and n_last else free)
+    n = _blend_length(t, n_first, n_last, fps)
     if n_first:
         w[:n_first] = 1.0
-        w[n_first:n_first + max(n, 0)] = _ramp(n)[::-1] if n > 0 else 0.0
+        if n > 0:
+            w[n_first:n_first + n] = _ramp(n)[::-1]
     if n_last:
         w[t - n_last:] = 1.0
         if n > 0:
@@ -83,12 +89,11 @@ def join_given(frames: np.ndarray, first: np.ndarray | None, last: np.ndarray | 
     """
     t = len(frames)
     nf, nl = (0 if x is None else len(x) for x in (first, last))
-    free = t - nf - nl
     out = frames.copy()
     info = {"dissolve_in": 0, "dissolve_out": 0}
     steps = frame_steps(frames)  # steps[i]: frame i -> i + 1
     inner = steps[nf: t - nl - 1]  # the generated frames' own steps
-    n = min(int(round(fps * DISSOLVE_SECONDS)), free // 2 if nf and nl else free)
+    n = _blend_length(t, nf, nl, fps)
     if nf:
         out[:nf] = first
         if n > 0:

@@ -45,6 +45,7 @@ def native_size_for(width: int, height: int) -> tuple[int, int]:
 # weights, so old takes are not reused (2: the deflicker pass).
 OUTPUT_VERSION = 2
 
+
 class BuiltinModel(VideoModelBase):
     """storyreel's own small text-to-video model: a layout-guided U-Net (v2) or a spacetime-patch DiT (v1)."""
 

@@ -54,7 +54,7 @@ _EXTRA_SETTINGS = {
     "sunset": ("sundown", "dusk", "twilight", "evening", "sun goes down", "golden hour", "sunrise", "dawn",
                "end of the day", "setting sun"),
     "night sky": ("night", "midnight", "dark sky", "darkness", "starry sky", "after dark", "nighttime",
-                  "under the stars", "starlit", "moonlit", "moonlight"),
+                  "under the stars", "starlit", "moonlit", "moonlight", "starry skies", "night skies"),
     "meadow": ("field", "grass", "grassy", "pasture", "lawn", "prairie", "hillside", "countryside"),
 }
 _STOP = frozenset("a an the and of in on at over under above across it is that we see there while with as its to"
