@@ -161,3 +161,24 @@ def test_render_runs_the_super_resolution_stage_once_per_shot_on_native_frames_u
     model.sizes.clear()
     _invoke("render", project, "-o", tmp_path / "native.mp4", "--no-sr")
     assert model.sizes == []
+
+
+def test_a_continuous_cut_shows_the_same_picture_on_both_sides_at_the_sr_size():
+    """The hand-off frame a conditioned shot starts from is made again from the previous shot's upscaled frames,
+    so the cut's first frame is the camera's view of what the viewer just saw, not an upscale of a native crop."""
+    import numpy as np
+
+    from fakes import make_plan
+    from storyreel.pipeline import upsample_takes
+    from storyreel.plan import CameraMove
+    from storyreel.render import continuity
+
+    plan = make_plan([24, 24], width=160, height=96, cameras=[CameraMove("zoom_in", 0.5, continuous=True)] * 2)
+    rng = np.random.default_rng(0)
+    native = [rng.integers(0, 255, (8, 48, 80, 3), dtype=np.uint8) for _ in range(2)]
+    up = upsample_takes(_Upsampling(), native, handoffs=[False, True], plan=plan, fps=[8.0, 8.0])
+    assert up[0].shape == (8, 96, 160, 3)
+    assert np.array_equal(up[1][0], continuity.handoff_frame(plan, 0, up[0], 8.0))
+    assert np.array_equal(up[1][1:], native[1][1:].repeat(2, axis=1).repeat(2, axis=2))  # the rest as upscaled
+    plain = upsample_takes(_Upsampling(), native)
+    assert np.array_equal(plain[1], native[1].repeat(2, axis=1).repeat(2, axis=2))

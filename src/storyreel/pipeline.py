@@ -51,6 +51,7 @@ from .plan import ShotPlan, plan_to_json
 from .progress import Progress, report
 from .provenance import c2pa_sign, watermark
 from .provenance.manifest import build_manifest, write_manifest
+from .render import continuity
 from .render import policy as prompt_policy
 from .render.cache import TakeCache, default_cache_dir
 from .render.estimate import Estimate, estimate
@@ -321,7 +322,8 @@ def render(source: str | Path, out: str | Path, options: RenderOptions | None = 
             frames, grade_report = grade_shots(plan, frames, fps, music, windows)  # 6: colour continuity
     if options.sr:
         with _timed(rep.stages, "upsampling"):
-            frames = upsample_takes(checked.backend, frames, progress)  # 6b: native frames, before the edit resamples
+            frames = upsample_takes(checked.backend, frames, progress, [r.conditioned_on_previous for r in results], plan, fps,
+                                    music)  # 6b: native frames, before the edit resamples
     name = checked.backend.name
     metadata = {"title": plan.title,
                 "comment": f"AI-generated with storyreel {__version__}; model: {name}; storyboard {plan.storyboard_hash}",
@@ -335,11 +337,24 @@ def render(source: str | Path, out: str | Path, options: RenderOptions | None = 
     return rep
 
 
-def upsample_takes(backend: VideoModel, frames: list[np.ndarray], progress: Progress | None = None) -> list[np.ndarray]:
-    """Each take's native frames through the backend's super-resolution stage (identity for backends without)."""
-    out = []
+def upsample_takes(backend: VideoModel, frames: list[np.ndarray], progress: Progress | None = None,
+                   handoffs: list[bool] | None = None, plan: ShotPlan | None = None, fps: list[float] | None = None,
+                   music: MusicMap | None = None) -> list[np.ndarray]:
+    """Each take's native frames through the backend's super-resolution stage (identity for backends without).
+
+    handoffs[i]: shot i starts from shot i-1's hand-off frame (a continuous cut). That frame is the camera's
+    view one output frame after shot i-1, made at the native size; upscaled on its own it is not quite the
+    picture the viewer saw last (the SR stage sharpens a crop-and-resize of a native frame, where the edit
+    crops the SR stage's frames), so it is made again from shot i-1's upscaled frames, and the cut shows the
+    same picture on both sides at the SR stage's size.
+    """
+    out: list[np.ndarray] = []
     for i, f in enumerate(frames):
-        out.append(backend.upsample(f))
+        up = backend.upsample(f)
+        if handoffs and handoffs[i] and i > 0 and up.shape[1:3] != f.shape[1:3]:
+            up = up.copy()
+            up[0] = continuity.handoff_frame(plan, i - 1, out[i - 1], fps[i - 1], music)
+        out.append(up)
         report(progress, "upsampling", "upsampling", i + 1, len(frames))
     return out
 
