@@ -190,14 +190,14 @@ def generate_takes(plan: ShotPlan, backend: VideoModel, music: MusicMap, options
 
 def encode_video(plan: ShotPlan, frames: list[np.ndarray], fps: list[float], music: MusicMap, song: Path,
                  out: Outputs, metadata: dict, options: RenderOptions, progress: Progress | None = None,
-                 ) -> tuple[dict[int, np.ndarray], list[str] | None, dict[str, float]]:
-    """7. Assemble, watermark and encode the video: (a still per shot, shot files or None, seconds).
+                 ) -> tuple[dict[int, np.ndarray], list[str] | None, float, dict[str, float]]:
+    """7. Assemble, watermark and encode the video: (a still per shot, shot files or None, seconds, overlapped).
 
     Assembly and the watermark each run in a thread of their own, a few frames
     ahead of the encoder (output.prefetch), so the three overlap. seconds: the
-    stage's wall time ("encoding"), plus each part's own busy time
-    ("assembly busy", "watermark busy") and the time the encoder waited for
-    frames ("encoder waited"), which overlap and are not part of the wall time.
+    stage's wall time; overlapped: each part's own busy time ("assembly busy",
+    "watermark busy") and the time the encoder waited for frames ("encoder
+    waited"), which run beside that wall time and are not part of it.
     """
     thumbs: dict[int, np.ndarray] = {}
     mids = {(s.start_frame + s.end_frame) // 2: s.index for s in plan.shots}
@@ -230,10 +230,10 @@ def encode_video(plan: ShotPlan, frames: list[np.ndarray], fps: list[float], mus
                crf=options.crf, progress=lambda n: report(progress, "encoding", label, n, plan.frames))
     finally:
         stream.close()  # stops the worker threads at once on an error
-    seconds = {"encoding": time.perf_counter() - t}
+    seconds = time.perf_counter() - t
     shot_media = [str(p.resolve()) for p in shot_writer.close()] if shot_writer else None
     overlapped = {"assembly busy": busy["assembly"], "watermark busy": marked[0], "encoder waited": waited[0]}
-    return thumbs, shot_media, seconds | overlapped
+    return thumbs, shot_media, seconds, overlapped
 
 
 def plan_record(plan: ShotPlan, results: list[ShotResult] | None = None, grade_report: dict | None = None) -> dict:
@@ -322,16 +322,15 @@ def render(source: str | Path, out: str | Path, options: RenderOptions | None = 
             frames, grade_report = grade_shots(plan, frames, fps, music, windows)  # 6: colour continuity
     if options.sr:
         with _timed(rep.stages, "upsampling"):
-            frames = upsample_takes(checked.backend, frames, progress, [r.conditioned_on_previous for r in results], plan, fps,
+            handoffs = [r.conditioned_on_previous for r in results]
+            frames = upsample_takes(checked.backend, frames, progress, handoffs, plan, fps,
                                     music)  # 6b: native frames, before the edit resamples
     name = checked.backend.name
     metadata = {"title": plan.title,
                 "comment": f"AI-generated with storyreel {__version__}; model: {name}; storyboard {plan.storyboard_hash}",
                 "encoder": f"storyreel {__version__} (model: {name})"}
-    thumbs, shot_media, seconds = encode_video(plan, frames, fps, music, job.song, outputs, metadata, options,
-                                               progress)  # 7
-    rep.stages["encoding"] = seconds.pop("encoding")
-    rep.overlapped.update(seconds)
+    thumbs, shot_media, rep.stages["encoding"], rep.overlapped = encode_video(
+        plan, frames, fps, music, job.song, outputs, metadata, options, progress)  # 7
     with _timed(rep.stages, "export"):
         write_side_files(job, plan, music, results, checked, outputs, thumbs, shot_media, grade_report, options)  # 8
     return rep
