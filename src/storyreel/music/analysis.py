@@ -32,7 +32,7 @@ from .sections import find_sections
 from .subdivision import subdivision, time_signature
 from .tracking import tempo_from_beats, track
 
-ANALYSIS_VERSION = 5  # bump when results change, so stale cache entries are ignored
+ANALYSIS_VERSION = 6  # bump when results change, so stale cache entries are ignored
 
 
 Progress = Callable[[str, float], None]  # (stage, fraction of the whole analysis done)

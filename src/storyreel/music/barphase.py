@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-HARMONY_WEIGHT = 0.5  # log-likelihood per unit of standardised chord change at a downbeat (0: network only)
+HARMONY_WEIGHT = 4.0  # log-likelihood per unit of standardised chord change at a downbeat (0: network only); chosen
+# on cross-validated activations of the 39 GTZAN tuning tracks (0.5 before: downbeat F 0.553 there, 4.0: 0.662)
 DOWNBEAT_SCALE = 2.6  # log-likelihood per bar at which the downbeat confidence is 1 - 1/e (0.5 at 1.8 a bar)
 
 

@@ -3,9 +3,10 @@
 Training data are songs with exact beat and bar times, each a .npz under a data folder with `y` (mono
 samples at beatnet.SR), `beats` and `downbeats` (seconds): the tuning half of the GTZAN dev set, songs from
 storyreel's own generator and rendered MIDI (see music.beatnet_data). Time-stretch augmentation comes free:
-the front end is computed at several hop sizes, which plays the song faster or slower on the frame grid.
+the front end is computed at several hop sizes, which plays the song faster or slower on the frame grid. The
+real recordings, the scarcest data, can also be heard transposed and remixed (`--real-views`, `variant`).
 
-    python -m storyreel.music.beatnet_train --data DIR --run DIR [--steps N] [--stop-at K]
+    python -m storyreel.music.beatnet_train --data DIR --run DIR [--steps N] [--stop-at K] [--real-views]
 
 `--stop-at K` ends the run at step K of the N-step schedule (resume later with the same N): long runs go in
 segments that share the machine.
@@ -26,6 +27,12 @@ from . import beatnet
 
 STRETCHES = (0.76, 0.84, 0.92, 1.0, 1.08, 1.18, 1.3)  # hop scale: >1 plays the song faster on the grid
 MIDI_STRETCHES = STRETCHES[1::2]  # rendered MIDI songs already have random tempos: three stretches do
+# `--real-views`: real recordings are few, so each can also be heard transposed (resampled, which also changes
+# its tempo: the beat times follow; Beat This! found pitch shifting the augmentation that mattered most after
+# tempo) and remixed (its harmonic or its percussive part turned down). Off by default: the shipped weights were
+# trained without, and a run with them (2026-12-04) did worse on the MIDI and synthesised checks (README).
+REAL_VARIANTS = ("", "-2", "+2", "drums-down", "harmony-down")
+REAL_VARIANT_WEIGHT = 0.4  # with --real-views, each view's share of the song's weight: a real song counts 2x, not 5x
 CHANNELS = 56  # the shipped weights' width (beatnet.forward reads any width and depth from the weights)
 BLOCKS = 11  # dilations 1..1024 frames: a receptive field of ~47 s
 CROP = 1536  # frames per training example (~18 s)
@@ -76,24 +83,53 @@ def targets(times: np.ndarray, n_frames: int, hop: float) -> np.ndarray:
     return t
 
 
-def prepare(data: Path, cache: Path) -> list[tuple[np.ndarray, np.ndarray, float]]:
-    """(input (2*N_MELS, T) float16, target (2, T), weight) for every song x stretch, cached as .npz."""
+def variant(y: np.ndarray, name: str) -> tuple[np.ndarray, float]:
+    """A real song as one of REAL_VARIANTS, and how many times faster it now plays (the beat times divide by it).
+
+    "+2"/"-2": played 2^(±2/12) times faster, so a tone higher or lower and quicker or slower, as a tape
+    sped up. "drums-down"/"harmony-down": librosa's harmonic/percussive split, one part at -10 dB.
+    """
+    if name in ("", None):
+        return y, 1.0
+    if name in ("drums-down", "harmony-down"):
+        import librosa  # training only
+
+        harm, perc = librosa.effects.hpss(y)
+        quiet = 10 ** (-10 / 20)
+        return ((harm + quiet * perc) if name == "drums-down" else (quiet * harm + perc)).astype(np.float32), 1.0
+    from fractions import Fraction
+
+    from scipy.signal import resample_poly
+
+    rate = Fraction(2 ** (int(name) / 12)).limit_denominator(64)
+    return resample_poly(y, rate.denominator, rate.numerator).astype(np.float32), float(rate)
+
+
+def prepare(data: Path, cache: Path, real_views: bool = False) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """(input (2*N_MELS, T) float16, target (2, T), weight) for every song x stretch (x REAL_VARIANTS for the
+    real recordings with `real_views`), cached as .npz."""
     cache.mkdir(parents=True, exist_ok=True)
     out = []
     for f in sorted(data.glob("*.npz")):
         d = np.load(f)
         weight = float(d["weight"]) if "weight" in d else 1.0
-        for s in MIDI_STRETCHES if f.stem.startswith("midi_") else STRETCHES:
-            c = cache / f"{f.stem}@{s}.npz"
-            if c.exists():
-                e = np.load(c)
-                x, y = e["x"], e["y"]
-            else:
-                hop = beatnet.HOP * s
-                x = beatnet.spectrogram_input(d["y"], hop).astype(np.float16)
-                y = np.stack([targets(d["beats"], x.shape[1], hop), targets(d["downbeats"], x.shape[1], hop)])
-                np.savez(c, x=x, y=y)
-            out.append((x, y, weight))
+        real = real_views and f.stem.startswith("gtzan_")
+        for v in REAL_VARIANTS if real else ("",):
+            audio, rate = None, 1.0
+            for s in MIDI_STRETCHES if f.stem.startswith("midi_") else STRETCHES:
+                c = cache / (f"{f.stem}@{s}@{v}.npz" if v else f"{f.stem}@{s}.npz")
+                if c.exists():
+                    e = np.load(c)
+                    x, y = e["x"], e["y"]
+                else:
+                    if audio is None:
+                        audio, rate = variant(d["y"], v)
+                    hop = beatnet.HOP * s
+                    x = beatnet.spectrogram_input(audio, hop).astype(np.float16)
+                    y = np.stack([targets(d["beats"] / rate, x.shape[1], hop),
+                                  targets(d["downbeats"] / rate, x.shape[1], hop)])
+                    np.savez(c, x=x, y=y)
+                out.append((x, y, weight * (REAL_VARIANT_WEIGHT if real else 1.0)))
     return out
 
 
@@ -113,13 +149,13 @@ def augmented(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def train(data: Path, run: Path, steps: int, batch: int = 8, lr: float = 2e-3, stop_at: int | None = None,
-          channels: int = CHANNELS) -> Path:
+          channels: int = CHANNELS, real_views: bool = False) -> Path:
     """Train (resuming from run/beatnet.pt), checkpointing every 100 steps (and keeping every 1,000th);
     returns the checkpoint."""
     import torch
 
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))  # shared cores: one thread unless told
-    items = prepare(data, run / "cache")
+    items = prepare(data, run / "cache", real_views)
     probs = np.array([w for _, _, w in items]) / sum(w for _, _, w in items)
     net = build_net(channels=channels)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
@@ -181,13 +217,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--stop-at", type=int, help="end at this step of the --steps schedule")
     ap.add_argument("--channels", type=int, default=CHANNELS)
+    ap.add_argument("--real-views", action="store_true", help="also train on transposed and remixed real songs")
     ap.add_argument("--export", type=Path, help="write the weights here from the run's checkpoint and stop")
     a = ap.parse_args(argv)
     a.run.mkdir(parents=True, exist_ok=True)
     if a.export:
         print(export(a.run / "beatnet.pt", a.export))
         return 0
-    train(a.data, a.run, a.steps, stop_at=a.stop_at, channels=a.channels)
+    train(a.data, a.run, a.steps, stop_at=a.stop_at, channels=a.channels, real_views=a.real_views)
     return 0
 
 
