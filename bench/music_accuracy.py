@@ -299,16 +299,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--random", type=int, default=0, help="score N random held-out songs instead of the fixed set")
     ap.add_argument("--seed", type=int, default=1234, help="seed of the random songs")
     ap.add_argument("--real", type=Path, help="score the annotated recordings in this folder instead (see bench/music_real.py)")
-    ap.add_argument("--split", choices=["tune", "val", "held-out", "both"], default="both",
+    ap.add_argument("--split", choices=["tune", "val", "held-out", "both", "half1", "half2"], default="both",
                     help="which part of --real: tune (0000[1-4]), val (00004 alone: left out of training when a "
-                         "recipe is judged), held-out (0000[6-9]), both (tune and held-out)")
+                         "recipe is judged), held-out (0000[6-9]), both (tune and held-out), half1 / half2 "
+                         "(0000[12] / 0000[34]: scored with a network trained on the other half, cross-validation)")
     ap.add_argument("--weights", type=Path, help="beat network weights to use instead of the shipped ones")
+    ap.add_argument("--chord-weight", type=float, help="the bar phase's chord weight instead of the shipped one")
     ap.add_argument("--no-timing", action="store_true", help="with --real: skip the `storyreel analyze` wall times")
     args = ap.parse_args(argv)
     if args.weights:
         from storyreel.music import beatnet
 
         beatnet.WEIGHTS_PATH = args.weights  # read at the first load_weights() call
+    if args.chord_weight is not None:
+        from storyreel.music import barphase
+
+        barphase.HARMONY_WEIGHT = args.chord_weight  # read at every choose_phase() call
     if args.real:
         from music_real import run_real  # the bench folder is on sys.path when run as a script
 

@@ -25,7 +25,8 @@ import numpy as np
 from storyreel.music import analyze_audio
 from storyreel.music.audio import load_audio
 
-SPLITS = {"tune": re.compile(r"\.0000[1-4]$"), "val": re.compile(r"\.00004$"), "held-out": re.compile(r"\.0000[6-9]$")}
+SPLITS = {"tune": re.compile(r"\.0000[1-4]$"), "val": re.compile(r"\.00004$"), "held-out": re.compile(r"\.0000[6-9]$"),
+          "half1": re.compile(r"\.0000[12]$"), "half2": re.compile(r"\.0000[34]$")}  # halves: for cross-validation
 CONFIDENT = 0.5  # below this, `storyreel analyze` warns and names the override
 
 

@@ -75,3 +75,17 @@ def test_a_sure_network_still_outweighs_chords_at_the_shipped_weight():
     pos = np.arange(N) % METER
     got, _ = choose_phase(act, chroma_off, frames, pos, METER)
     assert np.array_equal(got, pos)
+
+
+def test_the_chord_weight_is_read_when_called(monkeypatch):
+    """The bench's --chord-weight sets barphase.HARMONY_WEIGHT; choose_phase must see it, not a default bound at import."""
+    from storyreel.music import barphase
+
+    act, chroma, frames = grid(3, down=0.3, other=0.3)
+    pos = np.arange(N) % METER
+    monkeypatch.setattr(barphase, "HARMONY_WEIGHT", 0.0)
+    kept, _ = barphase.choose_phase(act, chroma, frames, pos, METER)
+    assert np.array_equal(kept, pos)
+    monkeypatch.setattr(barphase, "HARMONY_WEIGHT", 1.0)
+    moved, _ = barphase.choose_phase(act, chroma, frames, pos, METER)
+    assert not np.array_equal(moved, pos)

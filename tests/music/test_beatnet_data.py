@@ -30,6 +30,10 @@ def test_only_tuning_files_are_read_and_validate_leaves_one_out(tmp_path):
     out2.mkdir()
     assert gtzan_songs(dev, out2, validate="00004") == 3
     assert not (out2 / "gtzan_rock.00004.npz").exists()
+    half = tmp_path / "half"  # a cross-validation half: two numbers left out
+    half.mkdir()
+    assert gtzan_songs(dev, half, validate="00003,00004") == 2
+    assert sorted(p.name for p in half.iterdir()) == ["gtzan_rock.00001.npz", "gtzan_rock.00002.npz"]
     d = np.load(out / "gtzan_rock.00001.npz")
     assert list(d["downbeats"]) == [0.5] and list(d["beats"]) == [0.5, 1.0]
 

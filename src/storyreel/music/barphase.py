@@ -48,8 +48,10 @@ def chord_change(chroma: np.ndarray, frames: np.ndarray, span: int) -> np.ndarra
 
 
 def choose_phase(act: np.ndarray, chroma: np.ndarray | None, frames: np.ndarray, pos: np.ndarray, meter: int,
-                 weight: float = HARMONY_WEIGHT) -> tuple[np.ndarray, float]:
-    """(beat-in-bar of each beat after re-phasing, downbeat confidence 0..1)."""
+                 weight: float | None = None) -> tuple[np.ndarray, float]:
+    """(beat-in-bar of each beat after re-phasing, downbeat confidence 0..1); `weight` defaults to
+    HARMONY_WEIGHT as it is at the call (the bench's --chord-weight sets it)."""
+    weight = HARMONY_WEIGHT if weight is None else weight
     if len(frames) < 2 * meter or meter < 2:
         return pos, 0.0
     ll = network_phase_loglik(act, frames, pos, meter)

@@ -39,10 +39,11 @@ SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 
 def gtzan_songs(folder: Path, out: Path, validate: str | None = None) -> int:
     """The tuning GTZAN files (audio/*.wav + beats/*.beats with 'time beat-number' lines), less those whose
-    number is `validate` (kept apart to judge the recipe)."""
+    number is in `validate` (comma-separated, e.g. "00004" or "00003,00004": kept apart to judge a recipe)."""
     n = 0
+    left_out = [f".{v.strip()}." for v in validate.split(",")] if validate else []
     for wav in sorted((folder / "audio").glob("*.wav")):
-        if not TUNE_FILES.search(wav.name) or (validate and f".{validate}." in wav.name):
+        if not TUNE_FILES.search(wav.name) or any(v in wav.name for v in left_out):
             continue
         ann = np.loadtxt(folder / "beats" / (wav.stem + ".beats"), ndmin=2)
         y, sr = sf.read(wav, dtype="float32", always_2d=True)
@@ -126,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--gtzan", type=Path, help="the dev-set folder (audio/, beats/)")
-    ap.add_argument("--validate", help="a tuning file number (e.g. 00004) to leave out of training")
+    ap.add_argument("--validate", help="tuning file numbers to leave out of training (e.g. 00004, or 00003,00004)")
     ap.add_argument("--synth", type=int, default=0, help="number of generated songs")
     ap.add_argument("--midi", type=int, default=0, help="number of rendered MIDI arrangements")
     a = ap.parse_args(argv)
