@@ -77,3 +77,5 @@ def test_with_real_views_real_songs_get_every_variant_and_generated_ones_do_not(
     frames = np.flatnonzero(target[0] == 1.0)
     assert np.allclose(frames * beatnet.HOP / SR, BEATS / 2 ** (2 / 12), atol=1.5 * beatnet.HOP / SR)
     assert len(prepare(data, tmp_path / "cache", real_views=True)) == len(items)  # read back from the cache
+    lighter = prepare(data, tmp_path / "cache", real_views=True, view_weight=0.2)[: len(real)]
+    assert abs(sum(w for _, _, w in lighter) / len(STRETCHES) - 4.0) < 1e-9  # at 0.2 the views weigh one song

@@ -6,7 +6,7 @@ storyreel's own generator and rendered MIDI (see music.beatnet_data). Time-stret
 the front end is computed at several hop sizes, which plays the song faster or slower on the frame grid. The
 real recordings, the scarcest data, can also be heard transposed and remixed (`--real-views`, `variant`).
 
-    python -m storyreel.music.beatnet_train --data DIR --run DIR [--steps N] [--stop-at K] [--real-views]
+    python -m storyreel.music.beatnet_train --data DIR --run DIR [--steps N] [--stop-at K] [--real-views [--view-weight W]]
 
 `--stop-at K` ends the run at step K of the N-step schedule (resume later with the same N): long runs go in
 segments that share the machine.
@@ -30,9 +30,10 @@ MIDI_STRETCHES = STRETCHES[1::2]  # rendered MIDI songs already have random temp
 # `--real-views`: real recordings are few, so each can also be heard transposed (resampled, which also changes
 # its tempo: the beat times follow; Beat This! found pitch shifting the augmentation that mattered most after
 # tempo) and remixed (its harmonic or its percussive part turned down). Off by default: the shipped weights were
-# trained without, and a run with them (2026-12-04) did worse on the MIDI and synthesised checks (README).
+# trained without. Cross-validated on real recordings they help, but the runs with them (2026-12-04) did worse
+# on drumless MIDI songs and one synthesised fade-out (README).
 REAL_VARIANTS = ("", "-2", "+2", "drums-down", "harmony-down")
-REAL_VARIANT_WEIGHT = 0.4  # with --real-views, each view's share of the song's weight: a real song counts 2x, not 5x
+REAL_VARIANT_WEIGHT = 0.4  # --view-weight: each view's share of the song's weight (0.4: a real song counts 2x, not 5x)
 CHANNELS = 56  # the shipped weights' width (beatnet.forward reads any width and depth from the weights)
 BLOCKS = 11  # dilations 1..1024 frames: a receptive field of ~47 s
 CROP = 1536  # frames per training example (~18 s)
@@ -105,9 +106,10 @@ def variant(y: np.ndarray, name: str) -> tuple[np.ndarray, float]:
     return resample_poly(y, rate.denominator, rate.numerator).astype(np.float32), float(rate)
 
 
-def prepare(data: Path, cache: Path, real_views: bool = False) -> list[tuple[np.ndarray, np.ndarray, float]]:
+def prepare(data: Path, cache: Path, real_views: bool = False,
+            view_weight: float = REAL_VARIANT_WEIGHT) -> list[tuple[np.ndarray, np.ndarray, float]]:
     """(input (2*N_MELS, T) float16, target (2, T), weight) for every song x stretch (x REAL_VARIANTS for the
-    real recordings with `real_views`), cached as .npz."""
+    real recordings with `real_views`, each at `view_weight` of the song's weight), cached as .npz."""
     cache.mkdir(parents=True, exist_ok=True)
     out = []
     for f in sorted(data.glob("*.npz")):
@@ -129,7 +131,7 @@ def prepare(data: Path, cache: Path, real_views: bool = False) -> list[tuple[np.
                     y = np.stack([targets(d["beats"] / rate, x.shape[1], hop),
                                   targets(d["downbeats"] / rate, x.shape[1], hop)])
                     np.savez(c, x=x, y=y)
-                out.append((x, y, weight * (REAL_VARIANT_WEIGHT if real else 1.0)))
+                out.append((x, y, weight * (view_weight if real else 1.0)))
     return out
 
 
@@ -149,13 +151,13 @@ def augmented(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def train(data: Path, run: Path, steps: int, batch: int = 8, lr: float = 2e-3, stop_at: int | None = None,
-          channels: int = CHANNELS, real_views: bool = False) -> Path:
+          channels: int = CHANNELS, real_views: bool = False, view_weight: float = REAL_VARIANT_WEIGHT) -> Path:
     """Train (resuming from run/beatnet.pt), checkpointing every 100 steps (and keeping every 1,000th);
     returns the checkpoint."""
     import torch
 
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))  # shared cores: one thread unless told
-    items = prepare(data, run / "cache", real_views)
+    items = prepare(data, run / "cache", real_views, view_weight)
     probs = np.array([w for _, _, w in items]) / sum(w for _, _, w in items)
     net = build_net(channels=channels)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
@@ -218,13 +220,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stop-at", type=int, help="end at this step of the --steps schedule")
     ap.add_argument("--channels", type=int, default=CHANNELS)
     ap.add_argument("--real-views", action="store_true", help="also train on transposed and remixed real songs")
+    ap.add_argument("--view-weight", type=float, default=REAL_VARIANT_WEIGHT, help="each real view's share of its song's weight")
     ap.add_argument("--export", type=Path, help="write the weights here from the run's checkpoint and stop")
     a = ap.parse_args(argv)
     a.run.mkdir(parents=True, exist_ok=True)
     if a.export:
         print(export(a.run / "beatnet.pt", a.export))
         return 0
-    train(a.data, a.run, a.steps, stop_at=a.stop_at, channels=a.channels, real_views=a.real_views)
+    train(a.data, a.run, a.steps, stop_at=a.stop_at, channels=a.channels, real_views=a.real_views,
+          view_weight=a.view_weight)
     return 0
 
 
