@@ -94,18 +94,19 @@ def join_given(frames: np.ndarray, first: np.ndarray | None, last: np.ndarray | 
     steps = frame_steps(frames)  # steps[i]: frame i -> i + 1
     inner = steps[nf: t - nl - 1]  # the generated frames' own steps
     n = _blend_length(t, nf, nl, fps)
+    w = given_weights(t, nf, nl, fps)  # the ramps beside each end never overlap (n <= half the free frames)
     if nf:
         out[:nf] = first
         if n > 0:
             jump = is_jump(float(steps[nf - 1]), inner)
             span = slice(nf, nf + n)
-            out[span] = _blend_in(frames[span], first[-1], frames[nf - 1], _ramp(n)[::-1], jump)
+            out[span] = _blend_in(frames[span], first[-1], frames[nf - 1], w[span], jump)
             info["dissolve_in"] = n if jump else 0
     if nl:
         out[t - nl:] = last
         if n > 0:
             jump = is_jump(float(steps[t - nl - 1]), inner)
             span = slice(t - nl - n, t - nl)
-            out[span] = _blend_in(out[span], last[0], frames[t - nl], _ramp(n), jump)
+            out[span] = _blend_in(out[span], last[0], frames[t - nl], w[span], jump)
             info["dissolve_out"] = n if jump else 0
     return out, info

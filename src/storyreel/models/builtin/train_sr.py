@@ -119,7 +119,8 @@ def train_upsampler(cfg: SRTrainConfig, run_dir: Path, net_cfg: UpsamplerConfig 
     state = torch.load(ckpt, weights_only=False) if ckpt.exists() else None
     progress_dir = progress_dir or WEIGHTS_V2_DIR
     shipped = None if state or net_cfg else load_upsampler(progress_dir)
-    net = Upsampler(UpsamplerConfig(**state["net_cfg"]) if state else (shipped.cfg if shipped else net_cfg or UpsamplerConfig()))
+    net = shipped if shipped is not None else Upsampler(UpsamplerConfig(**state["net_cfg"]) if state else
+                                                        net_cfg or UpsamplerConfig())
     net = net.to(cfg.device)
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=0.0)
     step = 0
@@ -129,7 +130,6 @@ def train_upsampler(cfg: SRTrainConfig, run_dir: Path, net_cfg: UpsamplerConfig 
         step, rng = state["step"], state["rng"]
         log(f"resumed upsampler at step {step}")
     elif shipped is not None:
-        net.load_state_dict(shipped.state_dict())
         step = int(read_config(progress_dir).get("upsampler_steps", 0))
         log(f"continuing from the upsampler in {progress_dir} at step {step} (optimiser state starts fresh)")
     if cfg.model_share > 0 and base is None:
