@@ -54,7 +54,10 @@ def test_eval_cli_prints_json_with_model_and_ceiling():
         assert data["ceiling_one_object"][attr] >= 2 / 3  # the probe reads the renderer's videos
     assert "binding" in data["two_object"]
     assert data["speed"]["seconds_per_clip"] > 0
-    assert data["temporal"]["flicker_renderer"] >= 0
+    tm = data["temporal"]
+    assert tm["flicker_renderer"] >= 0
+    # the shipped v2 draws the bold world, so the reference does too, and the classic figure is kept beside it
+    assert tm["renderer_style"] == "bold" and tm["flicker_renderer_classic"] != tm["flicker_renderer"]
 
 
 def test_new_words_never_appear_in_training_captions():

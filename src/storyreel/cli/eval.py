@@ -28,10 +28,14 @@ def eval_table(res) -> Table:
     tm = res.temporal
     t.add_row("flicker (mean colour change / frame)", f"{tm['flicker_model']:.2f}", f"{tm['flicker_renderer']:.2f}")
     t.add_row("warping error (0-255)", f"{tm['warp_error_model']:.2f}", f"{tm['warp_error_renderer']:.2f}")
+    if tm.get("renderer_style") != "classic":
+        t.add_row("  renderer in the classic world: flicker / warping", "",
+                  f"{tm['flicker_renderer_classic']:.2f} / {tm['warp_error_renderer_classic']:.2f}")
     t.add_row("seconds per clip", f"{res.speed['seconds_per_clip']:.2f}", "")
     t.add_row("video s / wall s", f"{res.speed['video_seconds_per_wall_second']:.2f}", "")
     kind = "words never in training" if res.words == "new" else "training synonyms"
-    t.caption = f"{res.n_one} one-object and {res.n_two} two-object captions ({kind}, new templates)"
+    t.caption = (f"{res.n_one} one-object and {res.n_two} two-object captions ({kind}, new templates); "
+                 f"renderer in the {tm.get('renderer_style', 'classic')} world the model draws")
     return t
 
 

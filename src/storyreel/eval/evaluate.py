@@ -215,10 +215,13 @@ def evaluate(model, *, n_one: int = 48, n_two: int = 24, steps: int | None = Non
     items = heldout_set(n_one, n_two, words=words)
     gen_readings, ref_readings, scenes = [], [], []
     flick_g, flick_r, warp_g, warp_r, gen_seconds = [], [], [], [], []
+    flick_c, warp_c = [], []
     h, w, frames = model.native.height, model.native.width, model.native.frames
+    style = getattr(model, "world_style", world.CLASSIC)
     for i, (scene, text) in enumerate(items):
-        rng = np.random.default_rng(10_000 + i)
-        ref = world.render(scene, world.random_layout(scene, rng, w / h), h, w, frames)
+        ref = world.render(scene, world.random_layout(scene, np.random.default_rng(10_000 + i), w / h, style), h, w, frames)
+        classic = ref if style == world.CLASSIC else world.render(
+            scene, world.random_layout(scene, np.random.default_rng(10_000 + i), w / h), h, w, frames)
         t0 = time.perf_counter()
         clip = model.generate(GenerationRequest(prompt=text, seed=i, height=h, width=w, frames=frames, steps=steps))
         gen_seconds.append(time.perf_counter() - t0)
@@ -230,6 +233,8 @@ def evaluate(model, *, n_one: int = 48, n_two: int = 24, steps: int | None = Non
         flick_r.append(flicker(ref))
         warp_g.append(warp_error(clip.frames))
         warp_r.append(warp_error(ref))
+        flick_c.append(flicker(classic))
+        warp_c.append(warp_error(classic))
         if progress:
             progress(i + 1, len(items))
     res = EvalResult(n_one=n_one, n_two=n_two, words=words)
@@ -240,6 +245,10 @@ def evaluate(model, *, n_one: int = 48, n_two: int = 24, steps: int | None = Non
         "flicker_renderer": float(np.mean(flick_r)),
         "warp_error_model": float(np.mean(warp_g)),
         "warp_error_renderer": float(np.mean(warp_r)),
+        # the reference in the classic world's smaller, slower objects, which earlier READMEs compared against
+        "renderer_style": "classic" if style == world.CLASSIC else "bold",
+        "flicker_renderer_classic": float(np.mean(flick_c)),
+        "warp_error_renderer_classic": float(np.mean(warp_c)),
     }
     clip_seconds = frames / model.native.fps
     res.speed = {

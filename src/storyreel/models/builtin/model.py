@@ -26,6 +26,7 @@ from ..base import Clip, GenerationRequest, VideoModelBase
 from . import text as text_mod
 from .flow import Conditioning, sample
 from .deflicker import deflicker
+from .temporal_smooth import temporal_smooth
 from .handoff import given_weights, join_given
 from .layout import LayoutInput, anchored_tracks, object_tracks, scene_ids
 from .planner import plan_scene
@@ -42,8 +43,8 @@ def native_size_for(width: int, height: int) -> tuple[int, int]:
 
 
 # Part of the cache key with the weights' hash: bump it when generate() draws differently from the same
-# weights, so old takes are not reused (2: the deflicker pass).
-OUTPUT_VERSION = 2
+# weights, so old takes are not reused (2: the deflicker pass; 3: the flow-guided temporal smoothing).
+OUTPUT_VERSION = 3
 
 
 class BuiltinModel(VideoModelBase):
@@ -54,9 +55,12 @@ class BuiltinModel(VideoModelBase):
     native = NATIVE
     default_guidance = 4.0
 
-    def __init__(self, weights_dir: Path = WEIGHTS_DIR, threads: int | None = None) -> None:
+    def __init__(self, weights_dir: Path = WEIGHTS_DIR, threads: int | None = None, post: bool = True) -> None:
+        """post=False returns the decoder's frames without the temporal smoothing and deflicker passes
+        (bench/temporal_smooth.py measures the passes on them)."""
         self.weights_dir = Path(weights_dir)
         self.threads = threads
+        self.post = post
 
     @cached_property
     def _components(self):
@@ -73,6 +77,13 @@ class BuiltinModel(VideoModelBase):
             return int(read_config(self.weights_dir).get("sample_steps", 12))
         except WeightsMissing as e:
             raise StoryreelError(str(e)) from None
+
+    @property
+    def world_style(self) -> world.WorldStyle:
+        """The world the weights were trained to draw: the eval renders its reference clips in it, so the
+        renderer's ceiling shows the same sizes and speeds as the model's clips (v2's bold objects change a
+        frame's mean colour more as they move and grow than v1's classic ones)."""
+        return world.BOLD if getattr(self._components[1].cfg, "layout_dim", 0) else world.CLASSIC
 
     @cached_property
     def _upsampler(self):
@@ -142,7 +153,8 @@ class BuiltinModel(VideoModelBase):
             frames, handed = join_given(frames, req.first_frames, req.last_frames, self.native.fps)
             nf, nl = (0 if x is None else len(x) for x in (req.first_frames, req.last_frames))
             hold = given_weights(len(frames), nf, nl, self.native.fps)
-        frames = deflicker(frames, hold=hold)  # after the hand-off: its jump test reads the model's own steps
+        if self.post:  # after the hand-off: its jump test reads the model's own steps
+            frames = deflicker(temporal_smooth(frames, hold=hold), hold=hold)
         info = {
             "model": self.name,
             "native_size": [req.width, req.height],
