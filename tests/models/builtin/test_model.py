@@ -64,6 +64,15 @@ def test_same_seed_same_clip_other_seed_other_clip(model):
     assert not np.array_equal(a.frames, c.frames)
 
 
+def test_the_post_passes_smooth_the_decoder_frames_and_have_their_own_cache_identity():
+    from storyreel.eval.temporal import warp_error
+
+    smooth, raw = BuiltinModel(WEIGHTS_V2_DIR), BuiltinModel(WEIGHTS_V2_DIR, post=False)
+    a, b = smooth.generate(_req()).frames, raw.generate(_req()).frames
+    assert warp_error(a) < warp_error(b)
+    assert smooth.identity() != raw.identity()
+
+
 def test_a_request_without_steps_uses_the_weights_sample_steps():
     v2, v1 = BuiltinModel(WEIGHTS_V2_DIR), BuiltinModel(WEIGHTS_V1_DIR)
     assert v2.default_steps == read_config(WEIGHTS_V2_DIR).get("sample_steps", 12) and v1.default_steps == 12

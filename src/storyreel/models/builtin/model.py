@@ -103,7 +103,8 @@ class BuiltinModel(VideoModelBase):
         return native_size_for(width, height)
 
     def identity(self) -> str:
-        return f"builtin:{weights_identity(self.weights_dir)}:out{OUTPUT_VERSION}"
+        # frames without the post passes are other frames: a cache must not hand one kind out for the other
+        return f"builtin:{weights_identity(self.weights_dir)}:out{OUTPUT_VERSION}" + ("" if self.post else ":raw")
 
     def adherence(self, frames: np.ndarray, prompt: str) -> float | None:
         """What the evaluation's pixel probe reads of `prompt` in the frames (it knows the world it was trained on)."""
