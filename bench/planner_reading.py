@@ -54,6 +54,78 @@ DEV_SETTINGS = {
 }
 
 
+# A second dev set, written on 2026-12-04 before the survey-kNN colour reading, the per-object fallback and the
+# word stems were tried, and used to choose among them; the eval's reserved words were scored only afterwards.
+FRESH_COLOURS = {
+    "red": ["cherry", "cardinal", "raspberry-red", "lipstick-red", "wine-red", "blood red"],
+    "orange": ["carrot", "pumpkin", "ochre", "rust", "burnt-orange", "papaya"],
+    "yellow": ["banana", "butter", "mustard-yellow", "honey", "lemon-yellow", "buttercup"],
+    "green": ["moss", "sage", "pine", "avocado", "kelly green", "shamrock"],
+    "blue": ["navy-blue", "denim", "teal-blue", "indigo-blue", "cornflower", "baby blue"],
+    "purple": ["grape", "orchid", "eggplant", "mulberry", "heather", "royal purple"],
+    "pink": ["coral-pink", "salmon", "watermelon-pink", "raspberry", "bubble-gum pink", "hot pink"],
+    "white": ["cream", "milk-white", "bone", "alabaster", "porcelain", "off-white"],
+}
+FRESH_SHAPES = {
+    "circle": ["marble", "pebble", "planet", "wheel", "hoop", "donut"],
+    "square": ["crate", "dice", "quadrate", "window pane", "checker", "square block"],
+    "triangle": ["tent shape", "prism", "spike", "shark fin", "pie slice", "triangle sign"],
+    "star": ["starfish", "sheriff badge", "shooting star", "starlight", "star sticker", "little star"],
+    "heart": ["valentine", "cupid heart", "love", "heart balloon", "sweetheart", "heart-shaped box"],
+}
+FRESH_MOTIONS = {
+    "left": ["sails left", "flies west", "swims left", "creeps left", "marches left", "zips to the left"],
+    "right": ["sails right", "flies east", "swims right", "creeps right", "marches right", "zips to the right"],
+    "up": ["rockets up", "flies skyward", "bobs upward", "goes higher", "takes off", "is rising"],
+    "down": ["dives", "tumbles", "sinks lower", "falls down", "slumps downward", "settles downward"],
+    "grows": ["balloons out", "gets huge", "increases in size", "blows up", "gets larger", "is expanding"],
+    "shrinks": ["gets tiny", "decreases in size", "reduces in size", "gets little", "is shrinking away", "wanes"],
+    "still": ["stays put", "holds still", "doesn't move", "remains in place", "stays where it is", "does nothing"],
+}
+FRESH_SETTINGS = {
+    "day sky": ["on a sunny afternoon", "under a bright blue sky", "in the morning sky", "on a clear day"],
+    "sunset": ["as the sun sets", "under an orange evening sky", "at the close of day", "in the sunset glow"],
+    "night sky": ["on a dark night", "under the moon", "in the middle of the night", "beneath the night"],
+    "meadow": ["over a green field", "above a pasture", "on a grassy hill", "over a flowery meadow"],
+}
+
+
+# A held-out set, written on 2026-12-04 right after dev 2 and before any planner change of that day; scored once,
+# after the changes, so its figure says how the day's lexicon and rules carry to words nobody tuned them on.
+TEST_COLOURS = {
+    "red": ["fire-engine red", "poppy", "brick red", "ketchup-red", "tomato", "cranberry"],
+    "orange": ["mandarin", "marmalade", "apricot-orange", "traffic-cone orange", "cinnamon", "persimmon"],
+    "yellow": ["sunny yellow", "dandelion", "corn", "school-bus yellow", "straw", "citron"],
+    "green": ["spring green", "pea-green", "clover", "fern", "basil", "seaweed"],
+    "blue": ["ocean blue", "steel blue", "periwinkle", "powder blue", "midnight blue", "electric blue"],
+    "purple": ["plum-purple", "aubergine", "wisteria", "boysenberry", "iris", "deep violet"],
+    "pink": ["pastel pink", "carnation", "cotton-candy pink", "strawberry pink", "peony", "shocking pink"],
+    "white": ["paper-white", "linen", "frost", "ghost-white", "eggshell", "chalky"],
+}
+TEST_SHAPES = {
+    "circle": ["bead", "button", "round blob", "polka dot", "full moon", "circlet"],
+    "square": ["square box", "cubic block", "stamp", "square panel", "boxy tile", "parcel"],
+    "triangle": ["triangle flag", "pennant", "yield sign", "nacho", "triangular tile", "delta shape"],
+    "star": ["star-shaped cookie", "gold star", "starry shape", "six-pointed star", "star badge", "twinkle star"],
+    "heart": ["heart-shaped cookie", "love-heart shape", "heart emoji", "big heart", "heart cushion", "little heart"],
+}
+TEST_MOTIONS = {
+    "left": ["moves to the left", "floats leftward", "rolls left", "runs to the left", "walks left", "flows left"],
+    "right": ["moves to the right", "floats rightward", "rolls right", "runs to the right", "walks right", "flows right"],
+    "up": ["goes skyward", "flies up", "drifts upward", "rises up", "lifts upward", "moves higher"],
+    "down": ["falls slowly", "drifts downward", "sinks down", "glides down", "comes downward", "moves lower"],
+    "grows": ["gets bigger and bigger", "becomes huge", "grows larger", "swells in size", "is getting bigger", "magnifies"],
+    "shrinks": ["gets smaller and smaller", "becomes tiny", "grows smaller", "shrinks down", "is getting smaller", "fades to a dot"],
+    "still": ["stays still", "does not budge", "remains still", "stands motionless", "keeps still", "is motionless"],
+}
+TEST_SETTINGS = {
+    "day sky": ["on a bright day", "in the afternoon sky", "under a summer sky", "in a cloudless sky"],
+    "sunset": ["at sundown", "in an orange sunset", "as the day ends", "at the setting of the sun"],
+    "night sky": ["in the dark night", "under a full moon", "beneath the stars", "on a starry night"],
+    "meadow": ["over a grassy meadow", "above the field", "over the lawn", "on a green hill"],
+}
+
+
 def reading(tables: tuple[dict, dict, dict, dict], n: int, seed: int = 0) -> dict[str, float]:
     """Per-fact accuracy (%) of plan_scene over n random one-object captions drawn from the word tables."""
     colours, shapes, motions, settings = tables
@@ -78,6 +150,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=300, help="captions per word set")
     args = ap.parse_args()
     sets = {"everyday (dev)": (DEV_COLOURS, DEV_SHAPES, DEV_MOTIONS, DEV_SETTINGS),
+            "fresh (dev 2)": (FRESH_COLOURS, FRESH_SHAPES, FRESH_MOTIONS, FRESH_SETTINGS),
+            "held-out (test)": (TEST_COLOURS, TEST_SHAPES, TEST_MOTIONS, TEST_SETTINGS),
             "eval's reserved": (evaluate.EVAL_COLOUR_WORDS, evaluate.EVAL_SHAPE_WORDS, evaluate.EVAL_MOTION_WORDS,
                                 evaluate.EVAL_SETTING_WORDS)}
     print(f"{'words':<16} {'colour':>7} {'shape':>7} {'motion':>7} {'setting':>8}   ({args.n} one-object captions each)")
