@@ -2,13 +2,16 @@
 
     .venv/bin/python bench/planner_reading.py [--n 300]
 
-Two word sets, each in the eval's one-object templates: the bench's own
-everyday phrasings below (written for this bench, never in the world's
-captions; the planner was developed against them, so they are its dev set),
-and the evaluation's reserved words (evaluate.EVAL_*_WORDS), which the
-planner's hand-written lexicon is tested never to contain. The model draws
-what the planner read (on the eval's held-out captions it drew the planned
-colour and motion in 100 % of clips), so this bounds the eval's scores.
+Four word sets, each in the eval's one-object templates:
+- everyday (dev 1): phrasings written for this bench, never in the world's captions; the planner was
+  developed against them;
+- fresh (dev 2): a second list, written on 2026-12-04 before that day's planner changes and used to choose
+  among them, so also tuned on;
+- held-out (test): written with dev 2 and committed before the changes, scored once after them: the figure
+  to expect of words nobody tuned the planner on;
+- the evaluation's reserved words (evaluate.EVAL_*_WORDS), which a test keeps out of the planner's lexicon.
+The model draws what the planner read (on the eval's held-out captions it drew the planned colour and motion
+in 100 % of clips), so this bounds the eval's scores.
 """
 
 from __future__ import annotations

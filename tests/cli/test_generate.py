@@ -58,3 +58,14 @@ def test_two_modes_at_once_is_an_error(tmp_path):
     Image.fromarray(np.zeros((48, 80, 3), np.uint8)).save(tmp_path / "start.png")
     res = runner.invoke(app, ["generate", "x", "-o", str(tmp_path / "x.mp4"), "--loop", "--image", str(tmp_path / "start.png")])
     assert res.exit_code == 2 and "at most one" in res.output and not (tmp_path / "x.mp4").exists()
+
+
+def test_it_says_what_the_built_in_model_read_before_generating(tmp_path):
+    res = runner.invoke(app, ["generate", "a tomato-red gizmo is sinking at dusk", "-o", str(tmp_path / "r.mp4"),
+                              "--steps", "2", "--scale", "1", "--seconds", "1"])
+    assert res.exit_code == 0, res.output
+    said = " ".join(res.output.split())  # rich may wrap the line
+    assert "builtin reads this as:" in said and "red" in said and "moves down" in said and "sunset" in said
+    v1 = runner.invoke(app, ["generate", "a red star", "-o", str(tmp_path / "v1.mp4"), "--model", "builtin-v1",
+                             "--steps", "2", "--seconds", "1"])
+    assert v1.exit_code == 0 and "reads this as" not in v1.output  # v1 reads the prompt itself

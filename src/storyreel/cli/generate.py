@@ -32,10 +32,16 @@ def generate(
 ) -> None:
     """Make one clip from text: the text-to-video primitive."""
     from ..generate import run_generate  # deferred: see cli.app
+    from ..models.registry import get_model
     from ..render.policy import check_prompt
     from .progress import Bars
 
     check_prompt(prompt)  # the prompt policy, before any generation
+    backend = get_model(model)
+    backend.check_available()
+    read_as = backend.reading(prompt)
+    if read_as is not None:  # a model with its own planner: show what it understood before the wait
+        console.print(f"{model} reads this as: [bold]{read_as}[/bold]")
     with Bars() as bars:
         path = run_generate(
             prompt, output, seconds=seconds, size=parse_size(size) if size else None, seed=seed, model=model,

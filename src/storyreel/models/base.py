@@ -121,6 +121,11 @@ class VideoModel(Protocol):
         """How well frames (T, H, W, 3) uint8 show `prompt`, 0..1, or None when the backend cannot judge."""
         ...
 
+    def reading(self, prompt: str) -> str | None:
+        """What the backend will draw for `prompt`, in its own words, when it reads prompts through a planner
+        of its own (so a user sees a misread word before the clip); None when the prompt goes to it as written."""
+        ...
+
     @property
     def device(self) -> str:
         """Where it runs: "cpu", "cuda" (any GPU: executors place one instance per GPU), "cuda:1", "mps"."""
@@ -146,6 +151,10 @@ class VideoModelBase:
 
     def adherence(self, frames: np.ndarray, prompt: str) -> float | None:
         """No judge of prompts: take scoring leaves adherence out."""
+        return None
+
+    def reading(self, prompt: str) -> str | None:
+        """The prompt goes to the model as written."""
         return None
 
     @property

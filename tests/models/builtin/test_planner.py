@@ -52,13 +52,13 @@ def test_a_prompt_without_objects_plans_none_and_defaults_the_rest():
 def test_the_evaluations_reserved_words_are_not_in_the_lexicon():
     """The held-out eval with words="new" measures the planner's fallback, not a list written for it; the colour
     surveys' names (CSS, xkcd) are an outside source and may hold some of them."""
-    survey = set(planner.colour_names())
-    lexicon = {" ".join(p) for p, _, _ in planner.lexicon()} - survey
+    survey = {planner._stems(planner._words(name)) for name in planner.colour_names()}
+    lexicon = {p for p, _, _ in planner.lexicon()} - survey
     for table in (evaluate.EVAL_COLOUR_WORDS, evaluate.EVAL_SHAPE_WORDS, evaluate.EVAL_MOTION_WORDS,
                   evaluate.EVAL_SETTING_WORDS):
         for phrases in table.values():
             for p in phrases:
-                assert " ".join(planner._words(p)) not in lexicon, p
+                assert planner._stems(planner._words(p)) not in lexicon, p  # nor any of its inflections
 
 
 def test_a_colour_name_in_the_nouns_place_is_read_as_the_object():
@@ -77,3 +77,29 @@ def test_a_survey_name_that_says_its_colour_means_it():
 def test_plural_skies_and_stars_are_settings_not_objects():
     assert plan_scene("under blue skies, a cobalt sphere gets bigger").things == (world.Thing("blue", "circle", "grows"),)
     assert plan_scene("under the stars, a lemon disc sinks").setting == "night sky"
+
+
+def test_inflections_of_a_lexicon_word_read_as_it():
+    """The lexicon is matched on stems: any tense or number of its verbs and nouns."""
+    assert plan_scene("a red star is rising at night").things[0].motion == "up"
+    assert plan_scene("a blue disc dived over the meadow").things[0].motion == "down"
+    assert plan_scene("the yellow triangles kept growing").things[0].motion == "grows"
+    assert plan_scene("a pink heart, as the sun sets").setting == "sunset"
+
+
+def test_a_shape_word_before_shaped_names_the_object_not_a_second_one():
+    assert plan_scene("a lemon heart-shaped box falls at night").things == (world.Thing("yellow", "heart", "down"),)
+    # a noun after a shape word is still that one object, and not a verb that shares its stem
+    assert plan_scene("a red heart balloon is rising").things == (world.Thing("red", "heart", "up"),)
+
+
+def test_a_thing_that_moves_is_drawn_even_when_its_noun_is_unknown():
+    gizmo = plan_scene("a gizmo floats up at dusk")
+    assert len(gizmo.things) == 1 and gizmo.things[0].motion == "up" and gizmo.setting == "sunset"
+    assert plan_scene("the camera rises").things == ()  # the camera is not a thing in the picture
+    assert plan_scene("a couple walks on the beach").things == ()  # no motion of the world's: nothing to place
+
+
+def test_colour_words_the_surveys_lack_or_misread():
+    assert plan_scene("a cream circle").things[0].colour == "white"  # xkcd's cream is a pale yellow
+    assert plan_scene("a carrot square slides left").things[0].colour == "orange"

@@ -110,6 +110,16 @@ class BuiltinModel(VideoModelBase):
         """What the evaluation's pixel probe reads of `prompt` in the frames (it knows the world it was trained on)."""
         return probe_adherence(frames, prompt)
 
+    def reading(self, prompt: str) -> str | None:
+        """The layout-guided model's planned scene as a caption in the world's words (what the layout and the
+        text encoder get); None for v1, which reads the prompt itself."""
+        if not getattr(self._components[1].cfg, "layout_dim", 0):
+            return None
+        scene = plan_scene(prompt)
+        if not scene.things:
+            return f"no object it knows: the setting alone, {world.SETTING_WORDS[scene.setting][0]}"
+        return world.caption(scene, canonical=True)
+
     def check_request(self, req: GenerationRequest) -> None:
         """Refuse what the model cannot do, precisely, before any work."""
         m = self.native.size_multiple

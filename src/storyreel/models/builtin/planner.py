@@ -6,11 +6,13 @@ prompt with a lexicon and falls back on that encoder's similarity:
 
 1. phrases of the world's own vocabulary (world.scene's tables), longest first;
 2. a wider English lexicon: the colour names of CSS and of the xkcd colour
-   survey (shipped with matplotlib), each mapped to the palette colour nearest
-   in RGB, and common words for the shapes, motions and settings;
+   survey (shipped with matplotlib), each mapped to the palette colour a person
+   would call its RGB, and common words for the shapes, motions and settings;
+   both matched on Snowball stems, so every tense and plural of a phrase counts;
 3. for a fact still missing (an object with no shape word, no motion, no
    setting), the phrase of the prompt most similar to a vocabulary phrase under
-   MiniLM, if it is similar enough.
+   MiniLM, if it is similar enough; a prompt with a motion and no shape at all
+   takes the word before the motion as the thing that moves.
 
 What the prompt does not say is filled in plainly: an object with no colour is
 white, no motion is still, no setting is a day sky. A prompt with no object word
@@ -27,35 +29,61 @@ import numpy as np
 
 from ... import world
 
-# Words the world's captions never use, for the same facts. Whole words or phrases, matched on word boundaries.
+# Words the world's captions never use, for the same facts. Whole words or phrases, matched on word boundaries
+# after stemming (so "dive" also reads "dives", "diving" and "dived"). The evaluation's reserved words
+# (eval.evaluate.EVAL_*_WORDS) are left out on purpose, so that its new-word scores keep measuring the fallback.
 _EXTRA_SHAPES = {
     "circle": ("round", "ring", "sphere", "dot", "disk", "circular shape", "bubble", "moon shape", "oval", "globe",
-               "coin", "round thing"),
+               "coin", "round thing", "circular", "marble", "pebble", "planet", "wheel", "hoop", "donut", "doughnut",
+               "plate", "spot"),
     "square": ("tile", "quadrilateral", "rectangle", "square shape", "four-sided shape", "diamond", "brick", "slab",
-               "rectangular"),
-    "triangle": ("triangular", "pyramid", "delta", "three-sided shape", "cone shape", "arrowhead", "cone"),
-    "star": ("starfish shape", "pentagram", "asterisk", "sparkle", "twinkle"),
-    "heart": ("love symbol", "heart symbol", "hearts", "cardioid"),
+               "rectangular", "crate", "dice", "quadrate", "pane", "window", "checker", "card", "rectangular block"),
+    "triangle": ("triangular", "pyramid", "delta", "three-sided shape", "cone shape", "arrowhead", "cone", "tent",
+                 "prism", "spike", "fin", "pie slice", "slice of pie", "arrow", "mountain shape"),
+    "star": ("starfish shape", "pentagram", "asterisk", "sparkle", "twinkle", "starfish", "badge", "snowflake",
+             "five-point star"),
+    "heart": ("love symbol", "heart symbol", "hearts", "cardioid", "valentine", "sweetheart", "cupid"),
 }
 _EXTRA_MOTIONS = {
-    "left": ("leftward", "leftwards", "to the left", "goes left", "shifts left", "westward"),
-    "right": ("rightward", "rightwards", "to the right", "goes right", "shifts right", "eastward"),
-    "up": ("upward", "upwards", "lifts", "soars", "goes up", "levitates", "skyward"),
-    "down": ("downward", "downwards", "plunges", "goes down", "descending", "lowers", "plummets"),
-    "grows": ("larger", "bigger", "enlarges", "inflates", "balloons", "scales up", "widens", "puffs up"),
+    "left": ("leftward", "leftwards", "to the left", "goes left", "shifts left", "westward", "west", "westwards"),
+    "right": ("rightward", "rightwards", "to the right", "goes right", "shifts right", "eastward", "east",
+              "eastwards"),
+    "up": ("upward", "upwards", "lifts", "soars", "goes up", "levitates", "skyward", "skywards", "rise up",
+           "go higher", "higher", "take off", "lift off", "blast off", "rockets", "flies up", "bob up", "jump up",
+           "float up", "climb up"),
+    "down": ("downward", "downwards", "plunges", "goes down", "descending", "lowers", "plummets", "dive", "tumble",
+             "fall down", "sink down", "come down", "slump", "settle", "lower", "downhill", "earthward",
+             "to the ground", "toward the ground"),
+    "grows": ("larger", "bigger", "enlarges", "inflates", "balloon out", "scales up", "widens", "puffs up", "increase",
+              "increase in size", "grow larger", "grow bigger", "get larger", "get huge", "get big", "blow up",
+              "magnify", "huge"),
     "shrinks": ("smaller", "tinier", "diminishes", "deflates", "scales down", "narrows", "little by little smaller",
-                "shrivels", "withers", "wilts"),
+                "shrivels", "withers", "wilts", "decrease", "decrease in size", "reduce", "reduce in size",
+                "get tiny", "get little", "get small", "wane", "shrink away"),
     "still": ("stationary", "motionless", "not move", "unmoving", "static", "stands still", "idle",
-              "frozen", "at rest"),
+              "frozen", "at rest", "stay put", "hold still", "do nothing", "does nothing", "doesn't move", "don't move",
+              "not moving", "stay in place", "stay where it is", "remain in place", "without moving", "hang",
+              "hover", "wait"),
 }
 _EXTRA_SETTINGS = {
     "day sky": ("daytime", "daylight", "midday", "noon", "blue sky", "sunny sky", "bright sky", "day", "blue skies",
-                "clear skies", "sunny skies", "skies"),
+                "clear skies", "sunny skies", "skies", "morning", "afternoon", "sunny", "sunshine", "clear sky",
+                "cloudless", "bright day"),
     "sunset": ("sundown", "dusk", "twilight", "evening", "sun goes down", "golden hour", "sunrise", "dawn",
-               "end of the day", "setting sun"),
+               "end of the day", "setting sun", "sun sets", "sun set", "close of day", "close of the day",
+               "day ends", "evening sky", "orange sky", "nightfall", "afterglow"),
     "night sky": ("night", "midnight", "dark sky", "darkness", "starry sky", "after dark", "nighttime",
-                  "under the stars", "starlit", "moonlit", "moonlight", "starry skies", "night skies"),
-    "meadow": ("field", "grass", "grassy", "pasture", "lawn", "prairie", "hillside", "countryside"),
+                  "under the stars", "starlit", "moonlit", "moonlight", "starry skies", "night skies", "moon",
+                  "dark night"),
+    "meadow": ("field", "grass", "grassy", "pasture", "lawn", "prairie", "hillside", "countryside", "hill", "hills",
+               "garden", "farmland", "flowery", "flowers"),
+}
+# Colour words a person uses that neither colour survey names (or names as another hue: cream is yellow there).
+_EXTRA_COLOURS = {
+    "red": ("cardinal", "garnet", "vermilion", "blood"),
+    "orange": ("carrot", "papaya", "copper-orange"),
+    "yellow": ("honey", "buttercup", "daffodil"),
+    "white": ("cream", "porcelain", "alabaster", "bone", "milky", "milk"),
 }
 _STOP = frozenset("a an the and of in on at over under above across it is that we see there while with as its to"
                   " into from by this one two some".split())
@@ -65,6 +93,18 @@ _SIMILAR_ENOUGH = 0.62  # MiniLM cosine between a prompt phrase and a vocabulary
 def _words(text: str) -> list[str]:
     """Lower-case words; a hyphen splits ("leaf-green" reads as "leaf green", as the colour surveys spell it)."""
     return re.findall(r"[a-z]+", text.lower())
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import snowballstemmer  # deferred: only the planner needs it
+
+    return snowballstemmer.stemmer("english")
+
+
+def _stems(words: list[str]) -> tuple[str, ...]:
+    """The words' Snowball (Porter 2) stems, which the lexicon is matched on: "dives", "diving", "dived" -> "dive"."""
+    return tuple(_stemmer().stemWords(words))
 
 
 def palette_colour(rgb: tuple[float, float, float]) -> str | None:
@@ -98,15 +138,22 @@ def colour_names() -> dict[str, str]:
             nearest = named[-1] if named else palette_colour(tuple(c * 255 for c in mcolors.to_rgb(hexcode)))
             if nearest is not None:
                 names[" ".join(words)] = nearest
-    for colour, words in world.COLOUR_WORDS.items():  # the world's own words win over the surveys' readings
-        for w in words:
-            names[w] = colour
+    for table in (_EXTRA_COLOURS, world.COLOUR_WORDS):  # the world's own words win over the surveys' readings
+        for colour, words in table.items():
+            for w in words:
+                names[" ".join(_words(w))] = colour
     return names
 
 
 @lru_cache(maxsize=1)
 def lexicon() -> list[tuple[tuple[str, ...], str, str]]:
-    """(phrase as words, kind, meaning), longest phrase first."""
+    """(phrase as word stems, kind, meaning), longest phrase first: what prompts are matched against."""
+    return sorted(((_stems(list(p)), k, m) for p, k, m in _phrases()), key=lambda e: -len(e[0]))
+
+
+@lru_cache(maxsize=1)
+def _phrases() -> list[tuple[tuple[str, ...], str, str]]:
+    """(phrase as words, kind, meaning) for every phrase the planner knows, as written (MiniLM reads these)."""
     out = []
     tables = (("setting", world.SETTING_WORDS, _EXTRA_SETTINGS), ("motion", world.MOTION_WORDS, _EXTRA_MOTIONS),
               ("shape", world.SHAPE_WORDS, _EXTRA_SHAPES), ("camera", world.CAMERA_WORDS, {}))
@@ -118,15 +165,15 @@ def lexicon() -> list[tuple[tuple[str, ...], str, str]]:
     for name, colour in colour_names().items():
         if name not in ("sky", "grass", "night", "sun", "sunset", "day"):
             out.append((tuple(_words(name)), "colour", colour))
-    out.append((tuple(_words("toward each other")), "toward", "toward"))
-    out.append((tuple(_words("towards each other")), "toward", "toward"))
-    out.append((tuple(_words("approach each other")), "toward", "toward"))
-    return sorted(out, key=lambda e: -len(e[0]))
+    for phrase in ("toward each other", "towards each other", "approach each other"):
+        out.append((tuple(_words(phrase)), "toward", "toward"))
+    return out
 
 
 def _match(words: list[str]) -> list[tuple[int, int, str, str]]:
     """Lexicon hits (start, end, kind, meaning), longest first, not overlapping; camera phrases are read first so
     that 'the camera pans left' is not an object moving left."""
+    words = list(_stems(words))
     taken = [False] * len(words)
     hits = []
     entries = sorted(lexicon(), key=lambda e: (e[1] != "camera", -len(e[0])))
@@ -156,7 +203,7 @@ def _vocabulary(kind: str):
     """The lexicon's phrases of `kind` and their MiniLM vectors, encoded once per process, not per prompt."""
     from . import text as text_mod  # deferred: the encoder loads transformers
 
-    vocab = [(" ".join(p), m) for p, k, m in lexicon() if k == kind]
+    vocab = [(" ".join(p), m) for p, k, m in _phrases() if k == kind]
     return vocab, text_mod.encode([p for p, _ in vocab]).pooled
 
 
@@ -221,6 +268,21 @@ def _motion_of(hits: list[tuple[int, int, str, str]], objects: list[list], i: in
     return motions[0][1] if motions else "still"
 
 
+def _subject_of_motion(words: list[str], hits: list[tuple[int, int, str, str]], used: set[int]):
+    """For a prompt with a motion but no shape ("a gizmo floats up"): the word before the first motion names the
+    thing that moves, read as its nearest shape under MiniLM however weakly, so the model still draws a thing that
+    moves as told rather than no layout. (start, end, shape) or None."""
+    first = min((s for s, _, k, _ in hits if k == "motion"), default=None)
+    if first is None:
+        return None
+    i = first - 1
+    while i >= 0 and (words[i] in _STOP or i in used):
+        i -= 1
+    if i < 0 or words[i] in ("camera", "shot", "view", "scene"):
+        return None
+    return i, i + 1, _nearest([words[i]], "shape")[0][0]
+
+
 def plan_scene(prompt: str) -> world.Scene:
     """The scene a prompt describes, in the world's vocabulary (see the module's docstring for how)."""
     words = _words(prompt)
@@ -228,7 +290,7 @@ def plan_scene(prompt: str) -> world.Scene:
     hits += _unknown_nouns(words, hits)
     used = {k for s, e, _, _ in hits for k in range(s, e)}
     if not any(h[2] == "shape" for h in hits):
-        found = _similar(words, used, "shape")
+        found = _similar(words, used, "shape") or _subject_of_motion(words, hits, used)
         if found is not None:
             hits.append((found[0], found[1], "shape", found[2]))
             used |= set(range(found[0], found[1]))
@@ -237,16 +299,18 @@ def plan_scene(prompt: str) -> world.Scene:
         if found is not None:
             hits.append((found[0], found[1], "motion", found[2]))
     hits.sort()
-    objects, colour, shape_end = [], None, -1  # [colour, shape, position of its shape word]
+    objects, colour, shape_end, shaped = [], None, -1, False  # [colour, shape, position of its shape word]
     for start, end, kind, meaning in hits:
         if kind == "colour":
             colour = meaning
         elif kind == "shape":
             if start == shape_end and colour is None:  # "round disk", "valentine heart": one object, the last word
-                objects[-1][1] = meaning
+                if not shaped:  # "a heart-shaped box" is a heart
+                    objects[-1][1] = meaning
             else:
                 objects.append([colour, meaning, start])
-            colour, shape_end = None, end
+            shaped = end < len(words) and words[end] == "shaped"
+            colour, shape_end = None, end + shaped
     if colour is not None and objects and objects[-1][0] is None:  # "a star, red" / "a disc that is red"
         objects[-1][0] = colour
     objects = objects[:2]
