@@ -314,6 +314,9 @@ class WorldModel(VideoModelBase):
     def identity(self):
         return "worldfake:1"
 
+    def reading(self, prompt):
+        return f"one scene of the world for '{prompt.split(',')[0]}'"
+
     def generate(self, req, progress=None):
         WorldModel.calls += 1
         return Clip(world.sample(req.seed % 100_000, req.height, req.width, req.frames).video, self.native.fps, req)

@@ -55,6 +55,16 @@ def test_editing_a_prompt_changes_the_plan(page, board):
     _wait_for(page, "window.studio.plan.shots[1].bars === 2")
 
 
+def test_the_editor_says_what_the_model_read_and_follows_an_edit(page):
+    page.click("#lane .shot[data-index='1']")
+    reading = page.locator("#shot-reading")
+    assert reading.is_visible()
+    assert reading.inner_text() == "nocond reads this as: one scene of the world for 'a blue square moves up'"
+    page.fill("[data-field='prompt']", "a pink heart sinks")
+    page.press("[data-field='prompt']", "Tab")
+    _wait_for(page, "document.querySelector('#shot-reading').textContent.includes('a pink heart sinks')")
+
+
 def test_a_bad_edit_shows_the_clis_error_next_to_the_field(page, board):
     before = board.read_text()
     page.click("#lane .shot[data-index='1']")

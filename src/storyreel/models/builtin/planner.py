@@ -283,6 +283,7 @@ def _subject_of_motion(words: list[str], hits: list[tuple[int, int, str, str]], 
     return i, i + 1, _nearest([words[i]], "shape")[0][0]
 
 
+@lru_cache(maxsize=4096)  # the studio asks again on every edit; scenes are frozen, so sharing one is safe
 def plan_scene(prompt: str) -> world.Scene:
     """The scene a prompt describes, in the world's vocabulary (see the module's docstring for how)."""
     words = _words(prompt)

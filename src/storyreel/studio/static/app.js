@@ -246,6 +246,9 @@ function drawEditor(keepInputs = false) {
   if (!keepInputs) fillInputs(s)
   $('#shot-facts').textContent = `${fmt(s.start)}–${fmt(s.end)} · ${s.bars} bars from bar ${s.start_bar} · section ${s.section} · seed ${s.seed}` +
     (s.notes.length ? ' · ' + s.notes.join('; ') : '')
+  // a model with its own planner says what it understood, so a misread word shows before any generation
+  $('#shot-reading').hidden = !s.reads_as
+  $('#shot-reading').textContent = s.reads_as ? `${S.plan.model} reads this as: ${s.reads_as}` : ''
   drawTakes(s)
 }
 
