@@ -79,6 +79,10 @@ def test_plan_json_and_table(project):
     assert len(plan["shots"]) == 3 and plan["fps"] == 24
     code, output = _invoke("plan", project / "board.yaml")
     assert code == 0 and "Test reel" in output
+    code, output = _invoke("plan", project / "board.yaml", "--reads")
+    assert code == 0 and "  3  builtin reads: a yellow star moves up in the night sky" in output
+    code, output = _invoke("plan", project / "board.yaml", "--reads", "--model", "builtin-v1")
+    assert code == 0 and "builtin-v1 reads each prompt as written" in output
 
 
 def test_analyze_json_and_plot(project):

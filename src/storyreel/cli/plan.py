@@ -32,6 +32,18 @@ def plan_table(plan, *, width: int = 60) -> Table:
     return table
 
 
+def _print_readings(plan) -> None:
+    """One line per shot: what the plan's model will draw for its prompt, or a note that it reads them as written."""
+    from ..models.registry import prompt_reader  # deferred: see cli.app
+
+    read = prompt_reader(plan.model)
+    if read is None:
+        out.print(f"{plan.model} reads each prompt as written (it has no planner of its own)", highlight=False)
+        return
+    for shot in plan.shots:
+        out.print(f"{shot.index + 1:>3}  {plan.model} reads: {read(shot.prompt)}", highlight=False, soft_wrap=True)
+
+
 @command()
 def plan(
     storyboard: Path = typer.Argument(..., help="The storyboard YAML."),
@@ -39,6 +51,8 @@ def plan(
     model: Optional[str] = typer.Option(None, help="Override the storyboard's model (the plan is made for what it can do)."),
     sandbox: bool = typer.Option(False, help="Refuse absolute paths and .. in the storyboard."),
     prices: Optional[Path] = typer.Option(None, help="Price table of hosted models (as for render)."),
+    reads: bool = typer.Option(False, "--reads", help="Also list how the model reads each shot's prompt (a model "
+                               "with its own planner, as the built-in one: what it will draw)."),
 ) -> None:
     """Show the shot plan (on the song's bars and sections) without generating anything."""
     from ..pipeline import RenderOptions, estimate_plan, load_and_plan  # deferred: see cli.app
@@ -52,4 +66,6 @@ def plan(
         out.print(plan_to_json(p), highlight=False, soft_wrap=True)
     else:
         out.print(plan_table(p))
+        if reads:
+            _print_readings(p)
         out.print(f"estimate: {estimate_plan(p, options).line()}", highlight=False, soft_wrap=True)

@@ -118,6 +118,18 @@ def _opened(entry: Backend, name: str, options: Any, device: str | None) -> Vide
     return entry.open(name, options, device)
 
 
+def prompt_reader(name: str):
+    """Backend `name`'s VideoModel.reading (what it will draw, for a model with its own planner), or None when
+    it reads prompts as written or cannot be opened here: `plan` and the studio still show the plan, and
+    generating says what is missing."""
+    try:
+        backend = get_model(name)
+        backend.check_available()
+    except StoryreelError:
+        return None
+    return backend.reading if backend.reading("a red circle") is not None else None  # None: no planner
+
+
 def cache_clear() -> None:
     """Forget opened backends (a long-lived process switching models, to free their memory)."""
     _opened.cache_clear()

@@ -8,8 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import StoryreelError
-from ..models.registry import get_model
+from ..models.registry import prompt_reader
 from ..music import MusicMap
 from ..music.audio import load_audio
 from ..storyboard import Storyboard
@@ -65,17 +64,6 @@ def spec_at(data: Any, loc: list) -> dict:
     return {"prompt": node} if isinstance(node, str) else dict(node)
 
 
-def reader(model: str):
-    """The backend's `reading` of prompts (what it will draw, for a model with its own planner), or None when the
-    backend reads prompts as written or cannot be opened here (the plan still shows; generating says why)."""
-    try:
-        backend = get_model(model)
-        backend.check_available()
-    except StoryreelError:
-        return None
-    return backend.reading
-
-
 def plan_view(snap: Snapshot, takes: TakesState) -> dict:
     """The shots as the lane and the editor show them, with each one's takes and kept take."""
     out: dict[str, Any] = {"version": snap.version, "error": None, "shots": [], "storyboard": snap.data,
@@ -89,7 +77,7 @@ def plan_view(snap: Snapshot, takes: TakesState) -> dict:
     plan = snap.plan
     out.update(title=plan.title, fps=plan.fps, frames=plan.frames, duration=plan.duration, model=plan.model)
     cut = plan.cut.to_list()
-    read = reader(plan.model)
+    read = prompt_reader(plan.model)
     for shot, join in zip(plan.shots, cut):
         fam = takes.family(shot)
         out["shots"].append({
