@@ -56,7 +56,7 @@ _EXTRA_MOTIONS = {
              "to the ground", "toward the ground"),
     "grows": ("larger", "bigger", "enlarges", "inflates", "balloon out", "scales up", "widens", "puffs up", "increase",
               "increase in size", "grow larger", "grow bigger", "get larger", "get huge", "get big", "blow up",
-              "magnify", "huge"),
+              "magnify"),
     "shrinks": ("smaller", "tinier", "diminishes", "deflates", "scales down", "narrows", "little by little smaller",
                 "shrivels", "withers", "wilts", "decrease", "decrease in size", "reduce", "reduce in size",
                 "get tiny", "get little", "get small", "wane", "shrink away"),
