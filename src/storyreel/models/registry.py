@@ -24,7 +24,7 @@ from typing import Any
 from ..errors import StoryreelError
 from . import diffusers as diffusers_family
 from . import hosted as hosted_family
-from .base import VideoModel
+from .base import VideoModel, VideoModelBase
 from .builtin.spec import BUILTIN_CAPABILITIES
 
 
@@ -121,13 +121,17 @@ def _opened(entry: Backend, name: str, options: Any, device: str | None) -> Vide
 def prompt_reader(name: str):
     """Backend `name`'s VideoModel.reading (what it will draw, for a model with its own planner), or None when
     it reads prompts as written or cannot be opened here: `plan` and the studio still show the plan, and
-    generating says what is missing."""
+    generating says what is missing. Asked on every re-plan of the studio, so a backend without a planner
+    of its own is never checked (a diffusers check may ask the hub)."""
     try:
         backend = get_model(name)
+        if type(backend).reading is VideoModelBase.reading:
+            return None
         backend.check_available()
+        has_planner = backend.reading("a red circle") is not None  # builtin-v1 reads prompts itself
     except StoryreelError:
         return None
-    return backend.reading if backend.reading("a red circle") is not None else None  # None: no planner
+    return backend.reading if has_planner else None
 
 
 def cache_clear() -> None:

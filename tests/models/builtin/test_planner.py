@@ -81,7 +81,7 @@ def test_plural_skies_and_stars_are_settings_not_objects():
 
 def test_inflections_of_a_lexicon_word_read_as_it():
     """The lexicon is matched on stems: any tense or number of its verbs and nouns."""
-    assert plan_scene("a red star is rising at night").things[0].motion == "up"
+    assert plan_scene("a red star is plunging at night").things[0].motion == "down"
     assert plan_scene("a blue disc dived over the meadow").things[0].motion == "down"
     assert plan_scene("the yellow triangles kept growing").things[0].motion == "grows"
     assert plan_scene("a pink heart, as the sun sets").setting == "sunset"
@@ -98,6 +98,18 @@ def test_a_thing_that_moves_is_drawn_even_when_its_noun_is_unknown():
     assert len(gizmo.things) == 1 and gizmo.things[0].motion == "up" and gizmo.setting == "sunset"
     assert plan_scene("the camera rises").things == ()  # the camera is not a thing in the picture
     assert plan_scene("a couple walks on the beach").things == ()  # no motion of the world's: nothing to place
+    assert plan_scene("a pearl cube stays put").things[0].motion == "still"
+    # a phrasal verb's particle is not a motion, and a word without its determiner is not a noun phrase
+    for prompt in ("we never give up", "she wakes up in her bed", "the singer walks down a long empty road",
+                   "the lights go down and the crowd waits", "close-up of her face as the camera zooms in",
+                   "she stays still"):
+        assert plan_scene(prompt).things == (), prompt
+
+
+def test_dark_alone_is_not_a_night_sky():
+    """'darkness' stems to 'dark': the setting is the phrase, so dark hair at sunset stays at sunset."""
+    assert plan_scene("a girl with dark hair dances at sunset").setting == "sunset"
+    assert plan_scene("a red heart in the darkness").setting == "night sky"
 
 
 def test_colour_words_the_surveys_lack_or_misread():

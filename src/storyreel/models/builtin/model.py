@@ -117,7 +117,7 @@ class BuiltinModel(VideoModelBase):
             return None
         scene = plan_scene(prompt)
         if not scene.things:
-            return f"no object it knows: the setting alone, {world.SETTING_WORDS[scene.setting][0]}"
+            return "no object it knows: no layout, the model draws from the prompt's words alone"
         return world.caption(scene, canonical=True)
 
     def check_request(self, req: GenerationRequest) -> None:

@@ -62,8 +62,8 @@ _EXTRA_MOTIONS = {
                 "get tiny", "get little", "get small", "wane", "shrink away"),
     "still": ("stationary", "motionless", "not move", "unmoving", "static", "stands still", "idle",
               "frozen", "at rest", "stay put", "hold still", "do nothing", "does nothing", "doesn't move", "don't move",
-              "not moving", "stay in place", "stay where it is", "remain in place", "without moving", "hang",
-              "hover", "wait"),
+              "not moving", "stay in place", "stay where it is", "remain in place", "without moving",
+              "hover"),
 }
 _EXTRA_SETTINGS = {
     "day sky": ("daytime", "daylight", "midday", "noon", "blue sky", "sunny sky", "bright sky", "day", "blue skies",
@@ -72,7 +72,7 @@ _EXTRA_SETTINGS = {
     "sunset": ("sundown", "dusk", "twilight", "evening", "sun goes down", "golden hour", "sunrise", "dawn",
                "end of the day", "setting sun", "sun sets", "sun set", "close of day", "close of the day",
                "day ends", "evening sky", "orange sky", "nightfall", "afterglow"),
-    "night sky": ("night", "midnight", "dark sky", "darkness", "starry sky", "after dark", "nighttime",
+    "night sky": ("night", "midnight", "dark sky", "in the darkness", "in darkness", "in the dark", "starry sky", "after dark", "nighttime",
                   "under the stars", "starlit", "moonlit", "moonlight", "starry skies", "night skies", "moon",
                   "dark night"),
     "meadow": ("field", "grass", "grassy", "pasture", "lawn", "prairie", "hillside", "countryside", "hill", "hills",
@@ -268,17 +268,36 @@ def _motion_of(hits: list[tuple[int, int, str, str]], objects: list[list], i: in
     return motions[0][1] if motions else "still"
 
 
+_PARTICLES = frozenset({("up",), ("down",), ("left",), ("right",)})  # "give up", "walks down": not a motion alone
+# words between a noun and its motion: light verbs whose phrase the lexicon may not hold ("goes downward") and adverbs
+_BEFORE_A_MOTION = frozenset("that which it is are goes go gets get keeps keep becomes become starts begins slowly"
+                             " gently quickly then".split())
+
+
+@lru_cache(maxsize=1)
+def _motion_verbs() -> frozenset[str]:
+    """Stems that begin the lexicon's motion phrases ("drift" of "drifts up", "come" of "come down"): verbs, so
+    never the noun of the thing that moves."""
+    not_verbs = _stems(sorted(_STOP | {"not", "without", "little", "balloon"}))  # "a red balloon floats up"
+    return frozenset(p[0] for p, k, _ in lexicon() if k == "motion" and len(p) > 1) - set(not_verbs)
+
+
 def _subject_of_motion(words: list[str], hits: list[tuple[int, int, str, str]], used: set[int]):
-    """For a prompt with a motion but no shape ("a gizmo floats up"): the word before the first motion names the
-    thing that moves, read as its nearest shape under MiniLM however weakly, so the model still draws a thing that
-    moves as told rather than no layout. (start, end, shape) or None."""
-    first = min((s for s, _, k, _ in hits if k == "motion"), default=None)
+    """For a prompt with a motion but no shape ("a gizmo floats up", "a pearl cube stays still"): the noun of the
+    noun phrase (a determiner, at most one word, the noun) just before the first motion names the thing, read as
+    its nearest shape under MiniLM however weakly, so the model still draws a thing that moves as told rather
+    than no layout. A bare up/down/left/right is a verb's particle ("we never give up", "walks down the road"),
+    not a motion. (start, end, shape) or None."""
+    stems = _stems(words)
+    first = min((s for s, e, k, _ in hits if k == "motion" and stems[s:e] not in _PARTICLES), default=None)
     if first is None:
         return None
     i = first - 1
-    while i >= 0 and (words[i] in _STOP or i in used):
+    while i >= 0 and (words[i] in _BEFORE_A_MOTION or stems[i] in _motion_verbs()):
         i -= 1
-    if i < 0 or words[i] in ("camera", "shot", "view", "scene"):
+    if i < 1 or i in used or words[i] in _STOP or words[i] in ("camera", "shot", "view", "scene"):
+        return None
+    if not any(words[j] in ("a", "an", "the", "one", "some") for j in range(max(0, i - 3), i)):
         return None
     return i, i + 1, _nearest([words[i]], "shape")[0][0]
 
